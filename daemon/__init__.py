@@ -1,0 +1,3 @@
+"""tradebotd: a Telegram trading companion that runs exactly one poller per token."""
+
+__version__ = "0.1.0"
