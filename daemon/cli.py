@@ -41,18 +41,31 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     emulator = commands.add_parser(
-        "emulator", help="serve a local Telegram Bot API emulator (tests and the sandbox)")
+        "emulator", help="serve a local Telegram Bot API emulator (tests and the sandbox)"
+    )
     emulator.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
     emulator.add_argument("--port", type=int, default=8081, help="0 picks a free port")
-    emulator.add_argument("--token", action="append", default=[], metavar="ID:SECRET",
-                          help="register a bot with this token (repeatable); more can be "
-                               "created through the control API")
-    emulator.add_argument("--no-flood", action="store_true",
-                          help="switch off 429 flood control (on by default, as on Telegram)")
-    emulator.add_argument("--webhook-retry", type=float, default=1.0, metavar="SECONDS",
-                          help="first delay before re-delivering to a failing webhook")
-    emulator.add_argument("--port-file", type=Path,
-                          help="write the bound port here once listening")
+    emulator.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        metavar="ID:SECRET",
+        help="register a bot with this token (repeatable); more can be "
+        "created through the control API",
+    )
+    emulator.add_argument(
+        "--no-flood",
+        action="store_true",
+        help="switch off 429 flood control (on by default, as on Telegram)",
+    )
+    emulator.add_argument(
+        "--webhook-retry",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="first delay before re-delivering to a failing webhook",
+    )
+    emulator.add_argument("--port-file", type=Path, help="write the bound port here once listening")
     emulator.set_defaults(handler=emulator_command)
     return parser
 

@@ -24,9 +24,20 @@ def start_emulator(workdir: Path, *extra: str) -> tuple[subprocess.Popen[bytes],
     port_file = workdir / "emulator.port"
     log = (workdir / "emulator.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "daemon", "emulator", "--port", "0",
-         "--port-file", str(port_file), *extra],
-        stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+        [
+            sys.executable,
+            "-m",
+            "daemon",
+            "emulator",
+            "--port",
+            "0",
+            "--port-file",
+            str(port_file),
+            *extra,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=REPO,
     )
     deadline = time.monotonic() + 20
     while not port_file.exists():

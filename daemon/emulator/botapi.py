@@ -28,11 +28,16 @@ from daemon.emulator.runtime import Caller, EmulatedBot
 
 EMULATOR_KEY = web.AppKey("emulator", Emulator)
 CLIENT_GONE = 499  # nginx's code for "client closed the request", used in counters only
-_CONFLICT_TEXTS = {"getupdates": CONFLICT_OTHER_POLL, "webhook": CONFLICT_WEBHOOK_ACTIVE,
-                   "setwebhook": CONFLICT_SET_WEBHOOK}
-_GATEWAY_PAGE = ("<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n"
-                 "<center><h1>{code} {reason}</h1></center>\r\n<hr><center>nginx/1.18.0"
-                 "</center>\r\n</body>\r\n</html>\r\n")
+_CONFLICT_TEXTS = {
+    "getupdates": CONFLICT_OTHER_POLL,
+    "webhook": CONFLICT_WEBHOOK_ACTIVE,
+    "setwebhook": CONFLICT_SET_WEBHOOK,
+}
+_GATEWAY_PAGE = (
+    "<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n"
+    "<center><h1>{code} {reason}</h1></center>\r\n<hr><center>nginx/1.18.0"
+    "</center>\r\n</body>\r\n</html>\r\n"
+)
 
 
 def error_response(error: ApiError) -> web.Response:
@@ -54,12 +59,10 @@ async def read_params(request: web.Request) -> Params:
     if request.can_read_body:
         if request.content_type == "application/json":
             values.update(params_from_json_body(await request.read()))
-        elif request.content_type in ("application/x-www-form-urlencoded",
-                                      "multipart/form-data"):
+        elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             for name, value in (await request.post()).items():
                 if isinstance(value, web.FileField):
-                    uploads[name] = Upload(value.filename, value.content_type,
-                                           value.file.read())
+                    uploads[name] = Upload(value.filename, value.content_type, value.file.read())
                 else:
                     values[name] = value
     return Params(values, uploads)
@@ -79,8 +82,9 @@ async def inflict(fault: Fault, request: web.Request) -> web.StreamResponse | No
             request.transport.abort()
         raise asyncio.CancelledError
     if fault.kind == "bad_json":
-        return web.Response(body=b'{"ok":true,"result":[{"update_id":', status=200,
-                            content_type="application/json")
+        return web.Response(
+            body=b'{"ok":true,"result":[{"update_id":', status=200, content_type="application/json"
+        )
     if fault.kind == "conflict":
         return error_response(conflict(_CONFLICT_TEXTS[fault.reason]))
     if fault.kind == "flood":
@@ -88,13 +92,17 @@ async def inflict(fault: Fault, request: web.Request) -> web.StreamResponse | No
     status = int(fault.status)
     if status in (502, 504):
         reason = "Bad Gateway" if status == 502 else "Gateway Time-out"
-        return web.Response(text=_GATEWAY_PAGE.format(code=status, reason=reason),
-                            status=status, content_type="text/html")
+        return web.Response(
+            text=_GATEWAY_PAGE.format(code=status, reason=reason),
+            status=status,
+            content_type="text/html",
+        )
     return error_response(ApiError(status, "Internal Server Error"))
 
 
-async def call(bot: EmulatedBot, name: str, request: web.Request,
-               caller: Caller) -> web.StreamResponse:
+async def call(
+    bot: EmulatedBot, name: str, request: web.Request, caller: Caller
+) -> web.StreamResponse:
     fault = bot.faults.take(name, caller.user_agent)
     if fault is not None:
         replaced = await inflict(fault, request)
@@ -105,8 +113,9 @@ async def call(bot: EmulatedBot, name: str, request: web.Request,
         result = await METHODS[name.lower()][1](bot, params, caller)
     except ApiError as error:
         return error_response(error)
-    return web.Response(text=json.dumps({"ok": True, "result": result}),
-                        content_type="application/json")
+    return web.Response(
+        text=json.dumps({"ok": True, "result": result}), content_type="application/json"
+    )
 
 
 def description_of(response: web.Response) -> str | None:
@@ -124,8 +133,9 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
     name = entry[0] if entry else request.match_info["method"]
     status, description = CLIENT_GONE, None
     try:
-        response = error_response(NOT_FOUND) if entry is None else await call(
-            bot, name, request, caller)
+        response = (
+            error_response(NOT_FOUND) if entry is None else await call(bot, name, request, caller)
+        )
         status = response.status
         if status >= 400 and isinstance(response, web.Response):
             description = description_of(response)

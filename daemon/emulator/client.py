@@ -1,9 +1,9 @@
 """A small synchronous client for the emulator's control API (tests and the sandbox).
 
-    emulator = EmulatorClient("http://127.0.0.1:8081")
-    bot = emulator.create_bot()
-    bot.send_text(from_user=42, text="/start")
-    replies = bot.wait_for_sent(chat_id=42, count=1)
+emulator = EmulatorClient("http://127.0.0.1:8081")
+bot = emulator.create_bot()
+bot.send_text(from_user=42, text="/start")
+replies = bot.wait_for_sent(chat_id=42, count=1)
 """
 
 from __future__ import annotations
@@ -43,8 +43,12 @@ class EmulatorClient:
             raise ControlApiError(f"{verb} {path}: {data.get('error')}")
         return data["result"]
 
-    def create_bot(self, token: str | None = None, username: str | None = None,
-                   flood: dict[str, Any] | None = None) -> BotControl:
+    def create_bot(
+        self,
+        token: str | None = None,
+        username: str | None = None,
+        flood: dict[str, Any] | None = None,
+    ) -> BotControl:
         body: dict[str, Any] = {}
         if token is not None:
             body["token"] = token
@@ -85,15 +89,20 @@ class BotControl:
         return self._call("GET", "")
 
     # people and chats
-    def create_user(self, user_id: int | None = None, first_name: str | None = None,
-                    username: str | None = None) -> dict[str, Any]:
-        body = {k: v for k, v in (("id", user_id), ("first_name", first_name),
-                                  ("username", username)) if v is not None}
+    def create_user(
+        self, user_id: int | None = None, first_name: str | None = None, username: str | None = None
+    ) -> dict[str, Any]:
+        body = {
+            k: v
+            for k, v in (("id", user_id), ("first_name", first_name), ("username", username))
+            if v is not None
+        }
         return self._call("POST", "/users", body)
 
     def create_group(self, title: str = "Group", supergroup: bool = False) -> dict[str, Any]:
-        return self._call("POST", "/chats", {"title": title,
-                                             "type": "supergroup" if supergroup else "group"})
+        return self._call(
+            "POST", "/chats", {"title": title, "type": "supergroup" if supergroup else "group"}
+        )
 
     # what users do
     def send_text(self, from_user: int, text: str, chat_id: int | None = None) -> dict[str, Any]:
@@ -102,10 +111,20 @@ class BotControl:
             body["chat_id"] = chat_id
         return self._call("POST", "/messages", body)
 
-    def press(self, from_user: int, message_id: int, data: str, chat_id: int | None = None,
-              forge: bool = False) -> dict[str, Any]:
-        body: dict[str, Any] = {"from": from_user, "message_id": message_id, "data": data,
-                                "forge": forge}
+    def press(
+        self,
+        from_user: int,
+        message_id: int,
+        data: str,
+        chat_id: int | None = None,
+        forge: bool = False,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "from": from_user,
+            "message_id": message_id,
+            "data": data,
+            "forge": forge,
+        }
         if chat_id is not None:
             body["chat_id"] = chat_id
         return self._call("POST", "/callbacks", body)
@@ -117,17 +136,22 @@ class BotControl:
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         return self._call("GET", "/sent" + (f"?chat_id={chat_id}" if chat_id is not None else ""))
 
-    def wait_for_sent(self, chat_id: int | None = None, count: int = 1, timeout: float = 10.0,
-                      where: Callable[[dict[str, Any]], bool] = lambda m: True
-                      ) -> list[dict[str, Any]]:
+    def wait_for_sent(
+        self,
+        chat_id: int | None = None,
+        count: int = 1,
+        timeout: float = 10.0,
+        where: Callable[[dict[str, Any]], bool] = lambda m: True,
+    ) -> list[dict[str, Any]]:
         """The sent messages matching `where`, once there are at least `count` of them."""
         deadline = time.monotonic() + timeout
         while True:
             matching = [m for m in self.sent(chat_id) if where(m)]
             if len(matching) >= count or time.monotonic() > deadline:
                 if len(matching) < count:
-                    raise TimeoutError(f"{len(matching)} of {count} messages after {timeout}s: "
-                                       f"{matching!r}")
+                    raise TimeoutError(
+                        f"{len(matching)} of {count} messages after {timeout}s: {matching!r}"
+                    )
                 return matching
             time.sleep(0.05)
 
@@ -152,10 +176,12 @@ class BotControl:
     def delete_webhook_elsewhere(self) -> dict[str, Any]:
         return self._call("DELETE", "/webhook")
 
-    def add_fault(self, kind: str, method: str = "*", times: int = 1,
-                  **details: Any) -> list[dict[str, Any]]:
-        return self._call("POST", "/faults", {"kind": kind, "method": method, "times": times,
-                                              **details})
+    def add_fault(
+        self, kind: str, method: str = "*", times: int = 1, **details: Any
+    ) -> list[dict[str, Any]]:
+        return self._call(
+            "POST", "/faults", {"kind": kind, "method": method, "times": times, **details}
+        )
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")

@@ -49,6 +49,7 @@ def guarded(handler: Handler) -> Handler:
             return web.json_response({"ok": False, "error": str(exc)}, status=exc.status)
         except (ApiError, FaultSpecError, TokenError) as exc:
             return web.json_response({"ok": False, "error": str(exc)}, status=400)
+
     return run
 
 
@@ -83,11 +84,16 @@ def integer(body: dict[str, Any], key: str) -> int:
 
 def bot_summary(bot: EmulatedBot) -> dict[str, Any]:
     world = bot.world
-    return {"id": world.me.id, "token": world.token, "username": world.me.username,
-            "pending_updates": len(world.updates),
-            "webhook": world.webhook.to_api(len(world.updates)) if world.webhook else None,
-            "waiting_poller": bot.polls.waiting_caller,
-            "flood": bot.flood.settings.__dict__, "webhook_deliveries": bot.delivery.delivered}
+    return {
+        "id": world.me.id,
+        "token": world.token,
+        "username": world.me.username,
+        "pending_updates": len(world.updates),
+        "webhook": world.webhook.to_api(len(world.updates)) if world.webhook else None,
+        "waiting_poller": bot.polls.waiting_caller,
+        "flood": bot.flood.settings.__dict__,
+        "webhook_deliveries": bot.delivery.delivered,
+    }
 
 
 # -- bots, users, chats -------------------------------------------------------------------
@@ -117,8 +123,15 @@ async def create_user(request: web.Request) -> web.Response:
     user_id = integer(body, "id") if "id" in body else next(_user_ids)
     if user_id <= 0:
         raise ControlError(f"a user id is positive, got {user_id}")
-    user = bot.world.add_user(User(user_id, str(body.get("first_name") or f"User{user_id}"),
-                                   body.get("username"), False, body.get("language_code")))
+    user = bot.world.add_user(
+        User(
+            user_id,
+            str(body.get("first_name") or f"User{user_id}"),
+            body.get("username"),
+            False,
+            body.get("language_code"),
+        )
+    )
     return ok(user.to_api())
 
 
@@ -126,8 +139,10 @@ async def create_chat(request: web.Request) -> web.Response:
     bot, body = bot_of(request), await body_of(request)
     kind = body.get("type", "group")
     if kind not in ("group", "supergroup"):
-        raise ControlError(f"chat type {kind!r} is not group or supergroup "
-                           "(private chats appear when a user writes)")
+        raise ControlError(
+            f"chat type {kind!r} is not group or supergroup "
+            "(private chats appear when a user writes)"
+        )
     number = next(_group_ids)
     default_id = -(1000000000000 + number) if kind == "supergroup" else -(4000000000 + number)
     chat_id = integer(body, "id") if "id" in body else default_id
@@ -160,8 +175,7 @@ async def inject_message(request: web.Request) -> web.Response:
         content["entities"] = entities
     message = bot.world.new_message(chat, user, content)
     update = bot.world.enqueue("message", message.to_api())
-    return ok({"update_id": update["update_id"] if update else None,
-               "message": message.to_api()})
+    return ok({"update_id": update["update_id"] if update else None, "message": message.to_api()})
 
 
 async def press_button(request: web.Request) -> web.Response:
@@ -175,14 +189,20 @@ async def press_button(request: web.Request) -> web.Response:
     if not isinstance(data, str):
         raise ControlError("'data' must be a string")
     if not body.get("forge") and data not in message.callback_data():
-        raise ControlError(f"message {message.message_id} has no button with data {data!r} "
-                           "(pass forge: true to send it anyway, as a modified client could)")
+        raise ControlError(
+            f"message {message.message_id} has no button with data {data!r} "
+            "(pass forge: true to send it anyway, as a modified client could)"
+        )
     query = bot.world.new_callback_query()
-    payload = {"id": query.id, "from": user.to_api(), "message": message.to_api(),
-               "chat_instance": str(abs(chat.id)), "data": data}
+    payload = {
+        "id": query.id,
+        "from": user.to_api(),
+        "message": message.to_api(),
+        "chat_instance": str(abs(chat.id)),
+        "data": data,
+    }
     update = bot.world.enqueue("callback_query", payload)
-    return ok({"update_id": update["update_id"] if update else None, "callback_query_id":
-               query.id})
+    return ok({"update_id": update["update_id"] if update else None, "callback_query_id": query.id})
 
 
 async def callback_answer(request: web.Request) -> web.Response:
@@ -204,8 +224,9 @@ async def stored_file(request: web.Request) -> web.Response:
     stored = bot_of(request).world.files.get(request.match_info["file_id"])
     if stored is None:
         raise ControlError("no such file", 404)
-    return web.Response(body=stored.data,
-                        content_type=stored.mime_type or "application/octet-stream")
+    return web.Response(
+        body=stored.data, content_type=stored.mime_type or "application/octet-stream"
+    )
 
 
 async def pending_updates(request: web.Request) -> web.Response:
@@ -214,8 +235,12 @@ async def pending_updates(request: web.Request) -> web.Response:
 
 async def commands(request: web.Request) -> web.Response:
     stored = bot_of(request).world.commands
-    return ok([{"scope": scope, "language_code": lang, "commands": cmds}
-               for (scope, lang), cmds in stored.items()])
+    return ok(
+        [
+            {"scope": scope, "language_code": lang, "commands": cmds}
+            for (scope, lang), cmds in stored.items()
+        ]
+    )
 
 
 # -- the world around the bot -------------------------------------------------------------

@@ -33,8 +33,14 @@ class Counters:
     connection_agents: dict[str, str] = field(default_factory=dict)
     events: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=EVENT_HISTORY))
 
-    def record(self, method: str, user_agent: str, connection: str, status: int,
-               description: str | None = None) -> None:
+    def record(
+        self,
+        method: str,
+        user_agent: str,
+        connection: str,
+        status: int,
+        description: str | None = None,
+    ) -> None:
         tallies = (
             self.total,
             self.by_user_agent.setdefault(user_agent, _Tally()),
@@ -45,9 +51,16 @@ class Counters:
             tally.requests[method] += 1
             tally.status[status] += 1
         if status in (409, 429):
-            self.events.append({"time": time.time(), "status": status, "method": method,
-                                "user_agent": user_agent, "connection": connection,
-                                "description": description})
+            self.events.append(
+                {
+                    "time": time.time(),
+                    "status": status,
+                    "method": method,
+                    "user_agent": user_agent,
+                    "connection": connection,
+                    "description": description,
+                }
+            )
 
     def to_api(self) -> dict[str, Any]:
         return {

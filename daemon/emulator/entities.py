@@ -70,13 +70,15 @@ class _HtmlParser:
             elif char == "&":
                 pos = self.character_reference(pos)
             else:
-                nxt = min((i for i in (src.find("<", pos), src.find("&", pos)) if i >= 0),
-                          default=len(src))
+                nxt = min(
+                    (i for i in (src.find("<", pos), src.find("&", pos)) if i >= 0),
+                    default=len(src),
+                )
                 self.emit(src[pos:nxt])
                 pos = nxt
         if self.stack:
             raise EntityParseError(
-                f'can\'t parse entities: Can\'t find end tag corresponding to start tag '
+                f"can't parse entities: Can't find end tag corresponding to start tag "
                 f'"{self.stack[-1].tag}"'
             )
         self.entities.sort(key=lambda e: (e["offset"], -e["length"]))
@@ -104,16 +106,16 @@ class _HtmlParser:
         name_start = pos + (2 if closing else 1)
         match = re.match(r"[a-zA-Z0-9-]*", src[name_start:])
         name = match.group(0).lower() if match else ""
+        if not closing and name not in _SIMPLE_TAGS and name not in _SPECIAL_TAGS:
+            raise self.fail(pos, f'Unsupported start tag "{name}"')
         end = src.find(">", name_start)
         if end < 0:
             raise self.fail(pos, "Unclosed start tag")
         if closing:
             return self.close_tag(pos, name, end)
-        if name not in _SIMPLE_TAGS and name not in _SPECIAL_TAGS:
-            raise self.fail(pos, f'Unsupported start tag "{name}"')
         attributes = dict(
             (k.lower(), v.strip("\"'"))
-            for k, v in _ATTRIBUTE.findall(src[name_start + len(name):end])
+            for k, v in _ATTRIBUTE.findall(src[name_start + len(name) : end])
         )
         self.stack.append(_Open(name, self.entity_for(pos, name, attributes), self.length))
         return end + 1
@@ -132,7 +134,7 @@ class _HtmlParser:
                 raise self.fail(pos, 'Tag "span" must have class "tg-spoiler"')
             return {"type": "spoiler"}
         if name == "blockquote":
-            expandable = "expandable" in self.source[pos:self.source.find(">", pos)]
+            expandable = "expandable" in self.source[pos : self.source.find(">", pos)]
             return {"type": "expandable_blockquote" if expandable else "blockquote"}
         emoji = attributes.get("emoji-id")
         if not emoji:
@@ -146,8 +148,9 @@ class _HtmlParser:
         if top.tag != name:
             raise self.fail(pos, f'Unmatched end tag "{name}", expected "</{top.tag}>"')
         if top.entity is not None and self.length > top.start:
-            self.entities.append({**top.entity, "offset": top.start,
-                                  "length": self.length - top.start})
+            self.entities.append(
+                {**top.entity, "offset": top.start, "length": self.length - top.start}
+            )
         return end + 1
 
 
@@ -159,7 +162,10 @@ def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
 def bot_command_entities(text: str) -> list[dict[str, Any]]:
     """The bot_command entities a Telegram client attaches to text a user typed."""
     return [
-        {"type": "bot_command", "offset": utf16_len(text[: m.start()]),
-         "length": utf16_len(m.group(0))}
+        {
+            "type": "bot_command",
+            "offset": utf16_len(text[: m.start()]),
+            "length": utf16_len(m.group(0)),
+        }
         for m in _COMMAND.finditer(text)
     ]

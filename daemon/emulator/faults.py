@@ -10,8 +10,14 @@ CONFLICT_REASONS = ("getupdates", "webhook", "setwebhook")
 
 
 _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
-    "kind": str, "method": str, "times": int, "user_agent": str, "status": int,
-    "seconds": (int, float), "retry_after": int, "reason": str,
+    "kind": str,
+    "method": str,
+    "times": int,
+    "user_agent": str,
+    "status": int,
+    "seconds": (int, float),
+    "retry_after": int,
+    "reason": str,
 }
 _TYPE_NAMES = {str: "a string", int: "an integer", (int, float): "a number"}
 
@@ -43,17 +49,20 @@ class Fault:
         for key, value in spec.items():
             expected = _FIELD_TYPES[key]
             if not isinstance(value, expected) or isinstance(value, bool):
-                raise FaultSpecError(f"fault field {key!r} must be {_TYPE_NAMES[expected]}, "
-                                     f"got {value!r}")
+                raise FaultSpecError(
+                    f"fault field {key!r} must be {_TYPE_NAMES[expected]}, got {value!r}"
+                )
         fault = cls(**spec)
         if fault.kind not in FAULT_KINDS:
-            raise FaultSpecError(f"fault kind {fault.kind!r} is not one of "
-                                 f"{', '.join(FAULT_KINDS)}")
+            raise FaultSpecError(
+                f"fault kind {fault.kind!r} is not one of {', '.join(FAULT_KINDS)}"
+            )
         if fault.kind == "status" and not 500 <= fault.status <= 599:
             raise FaultSpecError(f"fault status {fault.status!r} is not a 5xx code")
         if fault.kind == "conflict" and fault.reason not in CONFLICT_REASONS:
-            raise FaultSpecError(f"conflict reason {fault.reason!r} is not one of "
-                                 f"{', '.join(CONFLICT_REASONS)}")
+            raise FaultSpecError(
+                f"conflict reason {fault.reason!r} is not one of {', '.join(CONFLICT_REASONS)}"
+            )
         if fault.times == 0:
             raise FaultSpecError(f"fault times {fault.times!r} must be a non-zero integer")
         return fault

@@ -33,8 +33,11 @@ class FloodSettings:
             if kind is bool:
                 if not isinstance(value, bool):
                     raise ValueError(f"flood setting {key!r} must be true or false, got {value!r}")
-            elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (
-                value == 0 and key != "grace_seconds"
+            elif (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or value < 0
+                or (value == 0 and key != "grace_seconds")
             ):
                 raise ValueError(f"flood setting {key!r} must be a positive number, got {value!r}")
             clean[key] = kind(value)

@@ -6,9 +6,18 @@ from typing import Any
 
 from daemon.emulator.errors import ApiError, bad_request
 
-_INLINE_ACTIONS = ("callback_data", "url", "switch_inline_query",
-                   "switch_inline_query_current_chat", "web_app", "login_url", "pay",
-                   "copy_text", "callback_game", "switch_inline_query_chosen_chat")
+_INLINE_ACTIONS = (
+    "callback_data",
+    "url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "web_app",
+    "login_url",
+    "pay",
+    "copy_text",
+    "callback_game",
+    "switch_inline_query_chosen_chat",
+)
 _CANT_PARSE = "can't parse reply keyboard markup JSON object"
 
 
@@ -25,10 +34,12 @@ def validate_reply_markup(markup: Any) -> dict[str, Any] | None:
         rows = markup["keyboard"]
         if not _is_rows(rows) or not all(
             isinstance(b, str) or (isinstance(b, dict) and isinstance(b.get("text"), str))
-            for row in rows for b in row
+            for row in rows
+            for b in row
         ):
-            raise bad_request("field \"keyboard\" of the ReplyKeyboardMarkup should be an "
-                              "Array of Arrays")
+            raise bad_request(
+                'field "keyboard" of the ReplyKeyboardMarkup should be an Array of Arrays'
+            )
         return markup
     if markup.get("remove_keyboard") is True or markup.get("force_reply") is True:
         return markup
@@ -41,8 +52,9 @@ def _is_rows(rows: Any) -> bool:
 
 def _check_inline_keyboard(rows: Any) -> None:
     if not _is_rows(rows):
-        raise bad_request("field \"inline_keyboard\" of the InlineKeyboardMarkup should be an "
-                          "Array of Arrays")
+        raise bad_request(
+            'field "inline_keyboard" of the InlineKeyboardMarkup should be an Array of Arrays'
+        )
     for row in rows:
         for button in row:
             _check_inline_button(button)
@@ -50,15 +62,18 @@ def _check_inline_keyboard(rows: Any) -> None:
 
 def _check_inline_button(button: Any) -> None:
     if not isinstance(button, dict):
-        raise bad_request("can't parse inline keyboard button: InlineKeyboardButton must be "
-                          "an Object")
+        raise bad_request(
+            "can't parse inline keyboard button: InlineKeyboardButton must be an Object"
+        )
     if not isinstance(button.get("text"), str):
-        raise bad_request("can't parse inline keyboard button: Field \"text\" must be of type "
-                          "String")
+        raise bad_request(
+            'can\'t parse inline keyboard button: Field "text" must be of type String'
+        )
     actions = [a for a in _INLINE_ACTIONS if a in button]
     if not actions:
-        raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in "
-                          "the inline keyboard")
+        raise bad_request(
+            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+        )
     if "callback_data" in button:
         data = button["callback_data"]
         if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= 64:

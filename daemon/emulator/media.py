@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import struct
 
-_JPEG_SIZE_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE,
-                      0xCF}
+_JPEG_SIZE_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
 def image_size(data: bytes) -> tuple[int, int] | None:
@@ -31,9 +30,9 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
         if data[pos] != 0xFF:
             return None
         marker = data[pos + 1]
-        segment_length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
+        segment_length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
         if marker in _JPEG_SIZE_MARKERS:
-            height, width = struct.unpack(">HH", data[pos + 5:pos + 9])
+            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
             return width, height
         pos += 2 + segment_length
     return None

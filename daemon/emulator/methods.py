@@ -27,21 +27,41 @@ METHODS: dict[str, tuple[str, Method]] = {}
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 CALLBACK_ANSWER_WINDOW = 15 * 60
-CHAT_ACTIONS = {"typing", "upload_photo", "record_video", "upload_video", "record_voice",
-                "upload_voice", "upload_document", "choose_sticker", "find_location",
-                "record_video_note", "upload_video_note"}
+CHAT_ACTIONS = {
+    "typing",
+    "upload_photo",
+    "record_video",
+    "upload_video",
+    "record_voice",
+    "upload_voice",
+    "upload_document",
+    "choose_sticker",
+    "find_location",
+    "record_video_note",
+    "upload_video_note",
+}
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
-_SCOPES = {"default", "all_private_chats", "all_group_chats", "all_chat_administrators",
-           "chat", "chat_administrators", "chat_member"}
-_NOT_MODIFIED = ("message is not modified: specified new message content and reply markup "
-                 "are exactly the same as a current content and reply markup of the message")
+_SCOPES = {
+    "default",
+    "all_private_chats",
+    "all_group_chats",
+    "all_chat_administrators",
+    "chat",
+    "chat_administrators",
+    "chat_member",
+}
+_NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
 
 
 def method(name: str) -> Callable[[Method], Method]:
     def register(fn: Method) -> Method:
         METHODS[name.lower()] = (name, fn)
         return fn
+
     return register
 
 
@@ -88,8 +108,9 @@ def admit_send(bot: EmulatedBot, chat: Chat) -> None:
         raise too_many_requests(retry_after)
 
 
-def post(bot: EmulatedBot, chat: Chat, content: dict[str, Any],
-         markup: dict[str, Any] | None) -> dict[str, Any]:
+def post(
+    bot: EmulatedBot, chat: Chat, content: dict[str, Any], markup: dict[str, Any] | None
+) -> dict[str, Any]:
     admit_send(bot, chat)
     return bot.world.new_message(chat, bot.world.me, content, markup).to_api()
 
@@ -97,8 +118,12 @@ def post(bot: EmulatedBot, chat: Chat, content: dict[str, Any],
 # -- identity and updates -----------------------------------------------------------------
 @method("getMe")
 async def get_me(bot: EmulatedBot, params: Params, caller: Caller) -> dict[str, Any]:
-    return {**bot.world.me.to_api(), "can_join_groups": True,
-            "can_read_all_group_messages": False, "supports_inline_queries": False}
+    return {
+        **bot.world.me.to_api(),
+        "can_join_groups": True,
+        "can_read_all_group_messages": False,
+        "supports_inline_queries": False,
+    }
 
 
 @method("getUpdates")
@@ -120,16 +145,19 @@ async def set_webhook(bot: EmulatedBot, params: Params, caller: Caller) -> bool:
     url = params.text("url").strip()
     if not url:
         return await delete_webhook(bot, params, caller)
-    if not url.startswith("https://") and not (url.startswith("http://")
-                                               and is_loopback_url(url)):
+    if not url.startswith("https://") and not (url.startswith("http://") and is_loopback_url(url)):
         raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
     secret = params.text("secret_token") or None
     if secret is not None and not _SECRET.fullmatch(secret):
         raise bad_request("secret token contains unallowed characters")
     allowed = params.json_object("allowed_updates", "allowed_updates")
     world = bot.world
-    world.webhook = Webhook(url, secret, params.integer("max_connections", 40, 1, 100),
-                            allowed if isinstance(allowed, list) else None)
+    world.webhook = Webhook(
+        url,
+        secret,
+        params.integer("max_connections", 40, 1, 100),
+        allowed if isinstance(allowed, list) else None,
+    )
     world.set_allowed_updates(allowed if isinstance(allowed, list) else None)
     if params.flag("drop_pending_updates"):
         world.drop_pending()
@@ -188,8 +216,15 @@ async def send_photo(bot: EmulatedBot, params: Params, caller: Caller) -> dict[s
         raise bad_request("IMAGE_PROCESS_FAILED")
     stored = bot.world.store_file(data, filename, mime)
     content = formatted(params, "caption", MAX_CAPTION, "message caption is too long")
-    content["photo"] = [{"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                         "width": size[0], "height": size[1], "file_size": len(data)}]
+    content["photo"] = [
+        {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "width": size[0],
+            "height": size[1],
+            "file_size": len(data),
+        }
+    ]
     return post(bot, chat, content, reply_markup(params))
 
 
@@ -201,8 +236,11 @@ async def send_document(bot: EmulatedBot, params: Params, caller: Caller) -> dic
         raise bad_request("file must be non-empty")
     stored = bot.world.store_file(data, filename, mime)
     content = formatted(params, "caption", MAX_CAPTION, "message caption is too long")
-    document: dict[str, Any] = {"file_id": stored.file_id,
-                                "file_unique_id": stored.file_unique_id, "file_size": len(data)}
+    document: dict[str, Any] = {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "file_size": len(data),
+    }
     if filename:
         document["file_name"] = filename
     if mime:
@@ -221,8 +259,9 @@ def _own_message(bot: EmulatedBot, params: Params, purpose: str) -> Message:
     return message
 
 
-def _apply_edit(bot: EmulatedBot, message: Message, content: dict[str, Any],
-                markup: dict[str, Any] | None) -> dict[str, Any]:
+def _apply_edit(
+    bot: EmulatedBot, message: Message, content: dict[str, Any], markup: dict[str, Any] | None
+) -> dict[str, Any]:
     if content == message.content and markup == message.reply_markup:
         raise bad_request(_NOT_MODIFIED)
     admit_send(bot, message.chat)
@@ -240,8 +279,9 @@ async def edit_message_text(bot: EmulatedBot, params: Params, caller: Caller) ->
 
 
 @method("editMessageReplyMarkup")
-async def edit_message_reply_markup(bot: EmulatedBot, params: Params,
-                                    caller: Caller) -> dict[str, Any]:
+async def edit_message_reply_markup(
+    bot: EmulatedBot, params: Params, caller: Caller
+) -> dict[str, Any]:
     message = _own_message(bot, params, "edit")
     return _apply_edit(bot, message, message.content, reply_markup(params))
 
@@ -258,13 +298,11 @@ async def answer_callback_query(bot: EmulatedBot, params: Params, caller: Caller
     query = bot.world.callback_queries.get(params.text("callback_query_id"))
     too_old = query is None or bot.world.clock() - query.created_at > CALLBACK_ANSWER_WINDOW
     if query is None or query.answered or too_old:
-        raise bad_request("query is too old and response timeout expired or query ID is "
-                          "invalid")
+        raise bad_request("query is too old and response timeout expired or query ID is invalid")
     if utf16_len(params.text("text")) > 200:
         raise bad_request("MESSAGE_TOO_LONG")
     query.answered = True
-    query.answer = {"text": params.text("text") or None,
-                    "show_alert": params.flag("show_alert")}
+    query.answer = {"text": params.text("text") or None, "show_alert": params.flag("show_alert")}
     return True
 
 

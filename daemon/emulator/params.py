@@ -38,8 +38,9 @@ class Params:
             return default
         return value if isinstance(value, str) else json.dumps(value)
 
-    def integer(self, name: str, default: int, low: int | None = None,
-                high: int | None = None) -> int:
+    def integer(
+        self, name: str, default: int, low: int | None = None, high: int | None = None
+    ) -> int:
         value = self.values.get(name)
         if value in (None, ""):
             number = default

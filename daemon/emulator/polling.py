@@ -46,8 +46,14 @@ class LongPolls:
             waiter.ended_by = conflict(text)
             waiter.wake.set()
 
-    async def get_updates(self, offset: int, limit: int, poll_seconds: int, caller: str,
-                          allowed_updates: list[str] | None) -> list[dict[str, Any]]:
+    async def get_updates(
+        self,
+        offset: int,
+        limit: int,
+        poll_seconds: int,
+        caller: str,
+        allowed_updates: list[str] | None,
+    ) -> list[dict[str, Any]]:
         world = self._world
         if world.webhook is not None:
             raise conflict(CONFLICT_WEBHOOK_ACTIVE)

@@ -23,8 +23,12 @@ class Emulator:
     by_id: dict[int, EmulatedBot] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(FIRST_BOT_ID))
 
-    def add_bot(self, token: str | None = None, username: str | None = None,
-                flood: FloodSettings | None = None) -> EmulatedBot:
+    def add_bot(
+        self,
+        token: str | None = None,
+        username: str | None = None,
+        flood: FloodSettings | None = None,
+    ) -> EmulatedBot:
         """Register a bot; a given token must look like Telegram's `<id>:<secret>`."""
         if token is not None:
             bot_id_text, _, secret = token.partition(":")
@@ -37,8 +41,13 @@ class Emulator:
                 bot_id = next(self._ids)
         if bot_id in self.by_id:
             raise TokenError(f"bot {bot_id} exists already")
-        bot = make_bot(bot_id, username or f"emu{bot_id}_bot", secret, flood or self.flood,
-                       self.webhook_retry_seconds)
+        bot = make_bot(
+            bot_id,
+            username or f"emu{bot_id}_bot",
+            secret,
+            flood or self.flood,
+            self.webhook_retry_seconds,
+        )
         self.by_token[bot.world.token] = bot
         self.by_id[bot_id] = bot
         return bot

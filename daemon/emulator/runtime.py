@@ -41,10 +41,17 @@ class EmulatedBot:
         self.delivery = WebhookDelivery(self.world, retry_seconds=self.webhook_retry_seconds)
 
 
-def make_bot(bot_id: int, username: str, token_secret: str | None = None,
-             flood: FloodSettings | None = None, webhook_retry_seconds: float = 1.0
-             ) -> EmulatedBot:
+def make_bot(
+    bot_id: int,
+    username: str,
+    token_secret: str | None = None,
+    flood: FloodSettings | None = None,
+    webhook_retry_seconds: float = 1.0,
+) -> EmulatedBot:
     token = f"{bot_id}:{token_secret or new_token_secret()}"
     me = User(bot_id, "Emulated Bot", username, is_bot=True)
-    return EmulatedBot(BotWorld(token, me), FloodControl(flood or FloodSettings()),
-                       webhook_retry_seconds=webhook_retry_seconds)
+    return EmulatedBot(
+        BotWorld(token, me),
+        FloodControl(flood or FloodSettings()),
+        webhook_retry_seconds=webhook_retry_seconds,
+    )

@@ -80,8 +80,11 @@ async def serve_until_signalled(options: EmulatorOptions) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    print(f"emulator: Bot API on http://{options.host}:{port}/bot<token>/<method>, "
-          f"control API on http://{options.host}:{port}/_emulator", flush=True)
+    print(
+        f"emulator: Bot API on http://{options.host}:{port}/bot<token>/<method>, "
+        f"control API on http://{options.host}:{port}/_emulator",
+        flush=True,
+    )
     for bot in emulator.by_id.values():
         print(f"emulator: bot {bot.world.me.id} (@{bot.world.me.username}) ready", flush=True)
     if options.port_file is not None:
@@ -92,5 +95,8 @@ async def serve_until_signalled(options: EmulatorOptions) -> None:
         await stop.wait()
     finally:
         await runner.cleanup()
-        print(f"emulator: stopped after serving {len(emulator.by_id)} bot(s)", file=sys.stderr,
-              flush=True)
+        print(
+            f"emulator: stopped after serving {len(emulator.by_id)} bot(s)",
+            file=sys.stderr,
+            flush=True,
+        )

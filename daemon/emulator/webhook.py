@@ -31,8 +31,13 @@ def is_loopback_url(url: str) -> bool:
 
 
 class WebhookDelivery:
-    def __init__(self, world: BotWorld, retry_seconds: float = 1.0, max_retry: float = 10.0,
-                 timeout: float = 10.0):
+    def __init__(
+        self,
+        world: BotWorld,
+        retry_seconds: float = 1.0,
+        max_retry: float = 10.0,
+        timeout: float = 10.0,
+    ):
         self._world = world
         self._retry = retry_seconds
         self._max_retry = max_retry
@@ -85,8 +90,13 @@ class WebhookDelivery:
                     await asyncio.wait_for(self._kick.wait(), backoff)
                 backoff = min(self._max_retry, backoff * 2)
 
-    async def _post(self, session: aiohttp.ClientSession, url: str, secret: str | None,
-                    update: dict[str, object]) -> bool:
+    async def _post(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        secret: str | None,
+        update: dict[str, object],
+    ) -> bool:
         headers = {"Content-Type": "application/json"}
         if secret:
             headers[SECRET_HEADER] = secret
@@ -95,8 +105,9 @@ class WebhookDelivery:
                 await response.read()
                 if 200 <= response.status < 300:
                     return True
-                self._record_error(f"Wrong response from the webhook: {response.status} "
-                                   f"{response.reason}")
+                self._record_error(
+                    f"Wrong response from the webhook: {response.status} {response.reason}"
+                )
         except (aiohttp.ClientError, TimeoutError) as exc:
             self._record_error(f"Connection error: {type(exc).__name__}")
         return False

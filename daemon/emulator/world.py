@@ -14,16 +14,33 @@ from daemon.emulator.errors import CHAT_NOT_FOUND, bad_request
 
 DEFAULT_UPDATE_TYPES = frozenset(
     {
-        "message", "edited_message", "channel_post", "edited_channel_post",
-        "business_connection", "business_message", "edited_business_message",
-        "deleted_business_messages", "inline_query", "chosen_inline_result",
-        "callback_query", "shipping_query", "pre_checkout_query", "purchased_paid_media",
-        "poll", "poll_answer", "my_chat_member", "chat_join_request", "chat_boost",
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "business_connection",
+        "business_message",
+        "edited_business_message",
+        "deleted_business_messages",
+        "inline_query",
+        "chosen_inline_result",
+        "callback_query",
+        "shipping_query",
+        "pre_checkout_query",
+        "purchased_paid_media",
+        "poll",
+        "poll_answer",
+        "my_chat_member",
+        "chat_join_request",
+        "chat_boost",
         "removed_chat_boost",
     }
 )
-ALL_UPDATE_TYPES = DEFAULT_UPDATE_TYPES | {"chat_member", "message_reaction",
-                                          "message_reaction_count"}
+ALL_UPDATE_TYPES = DEFAULT_UPDATE_TYPES | {
+    "chat_member",
+    "message_reaction",
+    "message_reaction_count",
+}
 
 
 @dataclass
@@ -35,8 +52,7 @@ class User:
     language_code: str | None = None
 
     def to_api(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot,
-                                "first_name": self.first_name}
+        data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
         if self.username:
             data["username"] = self.username
         if self.language_code:
@@ -79,8 +95,13 @@ class Message:
     deleted: bool = False
 
     def to_api(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"message_id": self.message_id, "from": self.sender.to_api(),
-                                "chat": self.chat.to_api(), "date": self.date, **self.content}
+        data: dict[str, Any] = {
+            "message_id": self.message_id,
+            "from": self.sender.to_api(),
+            "chat": self.chat.to_api(),
+            "date": self.date,
+            **self.content,
+        }
         if self.edit_date is not None:
             data["edit_date"] = self.edit_date
         if self.reply_markup:
@@ -102,9 +123,12 @@ class Webhook:
     last_error_message: str | None = None
 
     def to_api(self, pending: int) -> dict[str, Any]:
-        data: dict[str, Any] = {"url": self.url, "has_custom_certificate": False,
-                                "pending_update_count": pending,
-                                "max_connections": self.max_connections}
+        data: dict[str, Any] = {
+            "url": self.url,
+            "has_custom_certificate": False,
+            "pending_update_count": pending,
+            "max_connections": self.max_connections,
+        }
         if self.last_error_date is not None:
             data["last_error_date"] = self.last_error_date
             data["last_error_message"] = self.last_error_message
@@ -180,8 +204,13 @@ class BotWorld:
     def now(self) -> int:
         return int(self.clock())
 
-    def new_message(self, chat: Chat, sender: User, content: dict[str, Any],
-                    reply_markup: dict[str, Any] | None = None) -> Message:
+    def new_message(
+        self,
+        chat: Chat,
+        sender: User,
+        content: dict[str, Any],
+        reply_markup: dict[str, Any] | None = None,
+    ) -> Message:
         message_id = self._next_message_id.get(chat.id, 1)
         self._next_message_id[chat.id] = message_id + 1
         message = Message(message_id, chat, sender, self.now(), content, reply_markup)

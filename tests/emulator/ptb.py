@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dtm
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import Bot
@@ -19,18 +19,27 @@ def named_request(user_agent: str, **kwargs: Any) -> HTTPXRequest:
     return request_class(**kwargs)
 
 
-def ptb_bot(control: BotControl, user_agent: str = "ptb-test",
-            rate_limiter: BaseRateLimiter[Any] | None = None) -> Bot:
+def ptb_bot(
+    control: BotControl,
+    user_agent: str = "ptb-test",
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+) -> Bot:
     if rate_limiter is not None:
         from telegram.ext import ExtBot
 
-        return ExtBot(control.token, base_url=control.base_url,
-                      request=named_request(user_agent, connection_pool_size=64),
-                      get_updates_request=named_request(user_agent),
-                      rate_limiter=rate_limiter)
-    return Bot(control.token, base_url=control.base_url,
-               request=named_request(user_agent, connection_pool_size=64),
-               get_updates_request=named_request(user_agent))
+        return ExtBot(
+            control.token,
+            base_url=control.base_url,
+            request=named_request(user_agent, connection_pool_size=64),
+            get_updates_request=named_request(user_agent),
+            rate_limiter=rate_limiter,
+        )
+    return Bot(
+        control.token,
+        base_url=control.base_url,
+        request=named_request(user_agent, connection_pool_size=64),
+        get_updates_request=named_request(user_agent),
+    )
 
 
 @asynccontextmanager

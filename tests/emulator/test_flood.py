@@ -58,15 +58,20 @@ def test_switched_off_admits_everything() -> None:
     assert all(flood.admit(PRIVATE, False, 0.0) is None for _ in range(1000))
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"burst": 3}, "unknown flood setting 'burst'"),
-    ({"chat_burst": 0}, "flood setting 'chat_burst' must be a positive number, got 0"),
-    ({"enabled": "no"}, "flood setting 'enabled' must be true or false, got 'no'"),
-    ({"global_per_second": True}, "flood setting 'global_per_second' must be a positive "
-                                  "number, got True"),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"burst": 3}, "unknown flood setting 'burst'"),
+        ({"chat_burst": 0}, "flood setting 'chat_burst' must be a positive number, got 0"),
+        ({"enabled": "no"}, "flood setting 'enabled' must be true or false, got 'no'"),
+        (
+            {"global_per_second": True},
+            "flood setting 'global_per_second' must be a positive number, got True",
+        ),
+    ],
+)
 def test_bad_settings_are_refused_by_name(changes: dict[str, object], message: str) -> None:
-    with pytest.raises(ValueError) as refused:
+    with pytest.raises(ValueError, match="flood setting") as refused:
         FloodSettings().updated(changes)
     assert str(refused.value) == message
 
@@ -75,8 +80,7 @@ def test_bad_settings_are_refused_by_name(changes: dict[str, object], message: s
 @given(st.lists(st.tuples(st.floats(0, 0.5), st.integers(0, 3)), min_size=1, max_size=300))
 def test_admitted_sends_never_exceed_burst_plus_rate(sends: list[tuple[float, int]]) -> None:
     """Over any run, each chat and the bot as a whole stay within capacity + rate × time."""
-    limits = FloodSettings(global_per_second=5, chat_per_second=1, chat_burst=2,
-                           grace_seconds=0.05)
+    limits = FloodSettings(global_per_second=5, chat_per_second=1, chat_burst=2, grace_seconds=0.05)
     flood, now = FloodControl(limits), 0.0
     admitted: dict[int, int] = {}
     for gap, chat in sends:

@@ -27,11 +27,11 @@ async def test_a_burst_to_one_chat_gets_429_with_retry_after(bot: BotControl) ->
         wait = seconds(refused.value.retry_after)
         assert wait >= 1
         async with httpx.AsyncClient() as raw:
-            response = await raw.post(f"{bot.api_root}/bot{bot.token}/sendMessage",
-                                      json={"chat_id": USER, "text": "raw"})
+            response = await raw.post(
+                f"{bot.api_root}/bot{bot.token}/sendMessage", json={"chat_id": USER, "text": "raw"}
+            )
         assert response.status_code == 429
-        assert response.headers["Retry-After"] == str(response.json()["parameters"]
-                                                      ["retry_after"])
+        assert response.headers["Retry-After"] == str(response.json()["parameters"]["retry_after"])
         assert response.json()["description"].startswith("Too Many Requests: retry after ")
         await asyncio.sleep(wait)
         await client.send_message(USER, "after waiting")
@@ -68,8 +68,9 @@ async def test_ptb_rate_limiter_keeps_under_the_limits(bot: BotControl) -> None:
     assert await burst(bot, AIORateLimiter()) == 0
 
 
-async def test_the_same_burst_without_a_limiter_is_refused(emulator: object,
-                                                           bot: BotControl) -> None:
+async def test_the_same_burst_without_a_limiter_is_refused(
+    emulator: object, bot: BotControl
+) -> None:
     """The control for the test above: unthrottled, the same burst meets 429s."""
     assert await burst(bot, None) > 0
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -20,16 +19,17 @@ from tests.emulator.ptb import ptb_bot, running
 USER = 501
 
 
-async def wait_until_polling(control: BotControl, who: str | None, timeout: float = 10) -> None:
+async def wait_until_polling(control: BotControl, who: str | None, within: float = 10) -> None:
     """Until the emulator holds a long poll from `who` (a User-Agent prefix), or none."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         waiting = control.summary()["waiting_poller"]
         if (who is None and waiting is None) or (who and waiting and waiting.startswith(who)):
             return
         await asyncio.sleep(0.05)
-    raise AssertionError(f"waiting poller is {control.summary()['waiting_poller']!r}, "
-                         f"wanted {who!r}")
+    raise AssertionError(
+        f"waiting poller is {control.summary()['waiting_poller']!r}, wanted {who!r}"
+    )
 
 
 async def test_a_second_long_poller_ends_the_first_with_409(bot: BotControl) -> None:
@@ -113,13 +113,14 @@ asyncio.run(main())
 async def test_a_kill_9_poller_leaves_no_conflict_for_its_successor(bot: BotControl) -> None:
     """kill -9 of a long-polling process: the kernel closes its socket, the poll is
     dropped, and the next poller on the token sees no 409."""
-    legacy = subprocess.Popen([sys.executable, "-c", LEGACY_POLLER, bot.token, bot.base_url],
-                              cwd=os.getcwd())
+    legacy = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", LEGACY_POLLER, bot.token, bot.base_url, cwd=os.getcwd()
+    )
     try:
-        await wait_until_polling(bot, "legacy", timeout=20)
+        await wait_until_polling(bot, "legacy", within=20)
     finally:
         os.kill(legacy.pid, signal.SIGKILL)
-        legacy.wait()
+        await legacy.wait()
     async with running(ptb_bot(bot, "successor")) as successor:
         for _ in range(2):
             assert await successor.get_updates(timeout=1) == ()
@@ -146,8 +147,10 @@ async def test_limit_is_clamped_to_1_through_100(bot: BotControl) -> None:
         bot.send_text(USER, f"m{n}")
     url = f"{bot.api_root}/bot{bot.token}/getUpdates"
     async with httpx.AsyncClient() as raw:
-        sizes = [len((await raw.get(url, params={"limit": limit})).json()["result"])
-                 for limit in (2, 0, -5, 1000, "junk")]
+        sizes = [
+            len((await raw.get(url, params={"limit": limit})).json()["result"])
+            for limit in (2, 0, -5, 1000, "junk")
+        ]
     assert sizes == [2, 1, 1, 3, 1]
 
 

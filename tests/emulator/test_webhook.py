@@ -65,9 +65,11 @@ async def test_a_non_loopback_webhook_is_never_contacted(bot: BotControl) -> Non
 
 async def test_plain_http_webhooks_are_refused_beyond_loopback(bot: BotControl) -> None:
     async with running(ptb_bot(bot)) as client:
-        with pytest.raises(BadRequest, match="^Bad webhook: an https url must be provided for webhook$"):
+        with pytest.raises(
+            BadRequest, match=r"^Bad webhook: an https url must be provided for webhook$"
+        ):
             await client.set_webhook("http://example.invalid/hook")
-        with pytest.raises(BadRequest, match="^Secret token contains unallowed characters$"):
+        with pytest.raises(BadRequest, match=r"^Secret token contains unallowed characters$"):
             await client.set_webhook("https://example.invalid/hook", secret_token="no spaces")
 
 
@@ -94,8 +96,7 @@ class Receiver:
         self.attempts += 1
         if self.attempts <= self.failures:
             return web.Response(status=500, text="not yet")
-        self.received.append((json.loads(await request.read()),
-                              request.headers.get(SECRET_HEADER)))
+        self.received.append((json.loads(await request.read()), request.headers.get(SECRET_HEADER)))
         return web.Response(text="ok")
 
 
@@ -114,8 +115,9 @@ async def receiver() -> AsyncIterator[Receiver]:
     await runner.cleanup()
 
 
-async def test_updates_are_posted_with_the_secret_and_retried(bot: BotControl,
-                                                              receiver: Receiver) -> None:
+async def test_updates_are_posted_with_the_secret_and_retried(
+    bot: BotControl, receiver: Receiver
+) -> None:
     """Delivery carries X-Telegram-Bot-Api-Secret-Token, keeps order, and retries a
     failing endpoint until it answers 2xx; getWebhookInfo reports the last error."""
     async with running(ptb_bot(bot)) as client:

@@ -1,0 +1,23 @@
+"""Run every benchmark and print their figures as one JSON document."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from bench.emulator_throughput import run
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def main() -> int:
+    figures = {"emulator_throughput": run()}
+    RESULTS.mkdir(exist_ok=True)
+    text = json.dumps(figures, indent=2)
+    (RESULTS / "latest.json").write_text(text + "\n")
+    print(text)
+    return 0
+
+
+sys.exit(main())
