@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 from daemon import __version__
 
 EX_USAGE = 64
-EX_CONFIG = 78
+EX_UNAVAILABLE = 69
 
 
 def emulator_command(args: argparse.Namespace) -> int:
@@ -32,7 +33,25 @@ def emulator_command(args: argparse.Namespace) -> int:
     except (NotLoopbackError, TokenError) as exc:
         print(f"tradebotd emulator: {exc}", file=sys.stderr)
         return EX_USAGE
+    except OSError as exc:
+        # asyncio's message repeats the address; the errno text alone is the news.
+        reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+        print(
+            f"tradebotd emulator: cannot listen on {args.host}:{args.port}: {reason}",
+            file=sys.stderr,
+        )
+        return EX_UNAVAILABLE
     return 0
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     emulator.add_argument(
         "--webhook-retry",
-        type=float,
+        type=positive_seconds,
         default=1.0,
         metavar="SECONDS",
         help="first delay before re-delivering to a failing webhook",

@@ -50,3 +50,23 @@ def test_the_emulator_serves_the_tokens_it_was_given(tmp_path) -> None:  # type:
     assert me["result"]["id"] == 123456
     assert process.returncode == 0
     assert "stopped after serving 1 bot(s)" in (tmp_path / "emulator.log").read_text()
+
+
+def test_a_port_in_use_is_one_clear_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A second sandbox on the same port says so instead of printing a traceback."""
+    process, url = start_emulator(tmp_path)
+    port = url.rsplit(":", 1)[1]
+    try:
+        result = tradebotd("emulator", "--port", port)
+    finally:
+        stop_process(process)
+    assert result.returncode == 69
+    assert result.stderr.strip() == (
+        f"tradebotd emulator: cannot listen on 127.0.0.1:{port}: address already in use"
+    )
+
+
+def test_the_webhook_retry_must_be_positive() -> None:
+    result = tradebotd("emulator", "--port", "0", "--webhook-retry", "-1")
+    assert result.returncode == 2
+    assert "--webhook-retry: must be a positive number of seconds, got '-1'" in result.stderr

@@ -69,9 +69,7 @@ async def start(options: EmulatorOptions) -> tuple[web.AppRunner, Emulator, int]
     await runner.setup()
     site = web.TCPSite(runner, options.host, options.port)
     await site.start()
-    server = site._server  # aiohttp exposes the bound port only through the server
-    port = server.sockets[0].getsockname()[1] if server else options.port  # type: ignore[union-attr]
-    return runner, emulator, port
+    return runner, emulator, int(runner.addresses[0][1])
 
 
 async def serve_until_signalled(options: EmulatorOptions) -> None:
