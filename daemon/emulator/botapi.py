@@ -21,12 +21,13 @@ from daemon.emulator.errors import (
     too_many_requests,
 )
 from daemon.emulator.faults import Fault
-from daemon.emulator.methods import METHODS
+from daemon.emulator.methods import METHODS, Method
 from daemon.emulator.params import Params, Upload, params_from_json_body
 from daemon.emulator.registry import Emulator
 from daemon.emulator.runtime import Caller, EmulatedBot
 
 EMULATOR_KEY = web.AppKey("emulator", Emulator)
+DESCRIPTION = "description"  # key of the error text in a response's own mapping
 CLIENT_GONE = 499  # nginx's code for "client closed the request", used in counters only
 _CONFLICT_TEXTS = {
     "getupdates": CONFLICT_OTHER_POLL,
@@ -44,7 +45,9 @@ def error_response(error: ApiError) -> web.Response:
     headers = {}
     if error.parameters and "retry_after" in error.parameters:
         headers["Retry-After"] = str(error.parameters["retry_after"])
-    return web.json_response(error.body(), status=error.code, headers=headers)
+    response = web.json_response(error.body(), status=error.code, headers=headers)
+    response[DESCRIPTION] = error.description  # for the counters, without re-parsing
+    return response
 
 
 def caller_of(request: web.Request) -> Caller:
@@ -101,7 +104,7 @@ async def inflict(fault: Fault, request: web.Request) -> web.StreamResponse | No
 
 
 async def call(
-    bot: EmulatedBot, name: str, request: web.Request, caller: Caller
+    bot: EmulatedBot, name: str, method: Method, request: web.Request, caller: Caller
 ) -> web.StreamResponse:
     fault = bot.faults.take(name, caller.user_agent)
     if fault is not None:
@@ -110,18 +113,12 @@ async def call(
             return replaced
     try:
         params = await read_params(request)
-        result = await METHODS[name.lower()][1](bot, params, caller)
+        result = await method(bot, params, caller)
     except ApiError as error:
         return error_response(error)
     return web.Response(
         text=json.dumps({"ok": True, "result": result}), content_type="application/json"
     )
-
-
-def description_of(response: web.Response) -> str | None:
-    if response.content_type != "application/json" or not response.text:
-        return None
-    return str(json.loads(response.text).get("description"))
 
 
 async def handle_api(request: web.Request) -> web.StreamResponse:
@@ -134,11 +131,11 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
     status, description = CLIENT_GONE, None
     try:
         response = (
-            error_response(NOT_FOUND) if entry is None else await call(bot, name, request, caller)
+            error_response(NOT_FOUND)
+            if entry is None
+            else await call(bot, name, entry[1], request, caller)
         )
-        status = response.status
-        if status >= 400 and isinstance(response, web.Response):
-            description = description_of(response)
+        status, description = response.status, response.get(DESCRIPTION)
         return response
     finally:
         bot.counters.record(name, caller.user_agent, caller.connection, status, description)

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from daemon.emulator.botapi import EMULATOR_KEY
+from daemon.emulator.counters import Counters
 from daemon.emulator.entities import bot_command_entities
 from daemon.emulator.errors import ApiError
 from daemon.emulator.faults import Fault, FaultSpecError
@@ -282,7 +283,7 @@ async def counters(request: web.Request) -> web.Response:
 
 async def reset_counters(request: web.Request) -> web.Response:
     bot = bot_of(request)
-    bot.counters = type(bot.counters)()
+    bot.counters = Counters()
     return ok(bot.counters.to_api())
 
 

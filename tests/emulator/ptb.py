@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import Bot
-from telegram.ext import BaseRateLimiter
+from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from daemon.emulator.client import BotControl
@@ -24,21 +24,13 @@ def ptb_bot(
     user_agent: str = "ptb-test",
     rate_limiter: BaseRateLimiter[Any] | None = None,
 ) -> Bot:
-    if rate_limiter is not None:
-        from telegram.ext import ExtBot
-
-        return ExtBot(
-            control.token,
-            base_url=control.base_url,
-            request=named_request(user_agent, connection_pool_size=64),
-            get_updates_request=named_request(user_agent),
-            rate_limiter=rate_limiter,
-        )
-    return Bot(
+    """ExtBot is Bot plus the optional rate limiter (None: plain Bot behaviour)."""
+    return ExtBot(
         control.token,
         base_url=control.base_url,
         request=named_request(user_agent, connection_pool_size=64),
         get_updates_request=named_request(user_agent),
+        rate_limiter=rate_limiter,
     )
 
 

@@ -12,6 +12,7 @@ from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError, Ti
 from daemon.emulator.client import BotControl, ControlApiError
 from daemon.emulator.errors import CONFLICT_OTHER_POLL, CONFLICT_WEBHOOK_ACTIVE
 from tests.emulator.ptb import ptb_bot, running, seconds
+from tests.emulator.test_polling import wait_until_polling
 
 USER = 505
 
@@ -193,10 +194,7 @@ async def test_counters_tell_callers_apart(bot: BotControl) -> None:
     """Requests, getUpdates calls and 409s are counted per User-Agent and per connection."""
     async with running(ptb_bot(bot, "first")) as first, running(ptb_bot(bot, "second")) as second:
         waiting = asyncio.create_task(first.get_updates(timeout=10))
-        for _ in range(100):
-            if bot.summary()["waiting_poller"]:
-                break
-            await asyncio.sleep(0.05)
+        await wait_until_polling(bot, "first")
         await second.get_updates(timeout=0)
         bot.add_fault("conflict", "getUpdates", user_agent="second")
         with pytest.raises(Conflict):
