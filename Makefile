@@ -17,17 +17,16 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
-# Sandbox only for now: a local Bot API emulator with one bot and no daemon yet
-# (the daemon arrives with the core issue). Ctrl-C stops it.
-SANDBOX_TOKEN ?= 123456:sandbox-token-not-a-real-one
-SANDBOX_PORT  ?= 8081
+# With TELEGRAM_BOT_TOKEN in the environment: the real bot, polling unless
+# POLLING_ENABLED says otherwise. Without: the sandbox, the daemon against the built-in
+# Bot API emulator on 127.0.0.1:$(SANDBOX_PORT) (it prints how to talk to it). Ctrl-C stops.
+SANDBOX_PORT ?= 8081
 run: venv
-	@echo "sandbox: Bot API emulator for token $(SANDBOX_TOKEN) on 127.0.0.1:$(SANDBOX_PORT)"
-	@echo "sandbox: send it a message as user 42 with:"
-	@echo "  curl -s -X POST http://127.0.0.1:$(SANDBOX_PORT)/_emulator/bots/$(firstword $(subst :, ,$(SANDBOX_TOKEN)))/messages -d '{\"from\": 42, \"text\": \"/start\"}'"
-	@echo "sandbox: read the queue with:"
-	@echo "  curl -s http://127.0.0.1:$(SANDBOX_PORT)/bot$(SANDBOX_TOKEN)/getUpdates"
-	$(BIN)/tradebotd emulator --port $(SANDBOX_PORT) --token $(SANDBOX_TOKEN)
+ifdef TELEGRAM_BOT_TOKEN
+	POLLING_ENABLED=$${POLLING_ENABLED:-1} $(BIN)/tradebotd run
+else
+	$(BIN)/tradebotd sandbox --port $(SANDBOX_PORT)
+endif
 
 test: venv lint
 	$(BIN)/pytest

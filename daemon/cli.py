@@ -9,10 +9,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from daemon import __version__
+from loguru import logger
+
+from daemon import __version__, guard
+from daemon.config import EX_CONFIG, ConfigError, Settings, load_settings
+from daemon.lifecycle import EX_TEMPFAIL, EX_UNAVAILABLE, Daemon
+from daemon.logs import setup_logging
+from daemon.store import schema
+from daemon.store.database import open_database
 
 EX_USAGE = 64
-EX_UNAVAILABLE = 69
 
 
 def emulator_command(args: argparse.Namespace) -> int:
@@ -34,14 +40,76 @@ def emulator_command(args: argparse.Namespace) -> int:
         print(f"tradebotd emulator: {exc}", file=sys.stderr)
         return EX_USAGE
     except OSError as exc:
-        # asyncio's message repeats the address; the errno text alone is the news.
-        reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
         print(
-            f"tradebotd emulator: cannot listen on {args.host}:{args.port}: {reason}",
+            f"tradebotd emulator: cannot listen on {args.host}:{args.port}: {_reason(exc)}",
             file=sys.stderr,
         )
         return EX_UNAVAILABLE
     return 0
+
+
+def _settings_or_exit(require_token: bool) -> Settings | int:
+    """Settings from the environment, or EX_CONFIG after one line naming the variable."""
+    setup_logging("INFO")
+    try:
+        return load_settings(os.environ, require_token=require_token)
+    except ConfigError as exc:
+        logger.error("config: {}", exc)
+        return EX_CONFIG
+
+
+def run_command(args: argparse.Namespace) -> int:
+    settings = _settings_or_exit(require_token=True)
+    if isinstance(settings, int):
+        return settings
+    ring = setup_logging(settings.log_level, [settings.token])
+    return asyncio.run(Daemon(settings, os.environ, ring).run())
+
+
+def sandbox_command(args: argparse.Namespace) -> int:
+    from daemon.sandbox import SANDBOX_TOKEN, run_sandbox
+
+    ring = setup_logging(os.environ.get("LOG_LEVEL", "INFO").upper(), [SANDBOX_TOKEN])
+    try:
+        return asyncio.run(run_sandbox(args.port, ring))
+    except ConfigError as exc:
+        logger.error("config: {}", exc)
+        return EX_CONFIG
+    except OSError as exc:
+        logger.error("sandbox: cannot listen on 127.0.0.1:{}: {}", args.port, _reason(exc))
+        return EX_UNAVAILABLE
+
+
+def db_upgrade_command(args: argparse.Namespace) -> int:
+    settings = _settings_or_exit(require_token=False)
+    if isinstance(settings, int):
+        return settings
+    try:
+        # The lock keeps a running daemon from seeing its schema change underneath it.
+        fd = guard.take_lock_file_in(settings.state_directory)
+    except guard.AlreadyRunning as exc:
+        logger.error("db upgrade: {}; stop it first", exc)
+        return EX_TEMPFAIL
+    try:
+        db = open_database(settings.database_url)
+        before = schema.current_version(db)
+        steps = schema.upgrade(db)
+        for step in steps:
+            logger.info("db upgrade: {}", step)
+        if not steps:
+            logger.info("db upgrade: schema is at version {} already", before)
+        db.close()
+    except schema.SchemaError as exc:
+        logger.error("db upgrade: {}", exc)
+        return EX_CONFIG
+    finally:
+        os.close(fd)
+    return 0
+
+
+def _reason(exc: OSError) -> str:
+    # asyncio's message repeats the address; the errno text alone is the news.
+    return os.strerror(exc.errno).lower() if exc.errno else str(exc)
 
 
 def positive_seconds(text: str) -> float:
@@ -86,6 +154,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     emulator.add_argument("--port-file", type=Path, help="write the bound port here once listening")
     emulator.set_defaults(handler=emulator_command)
+
+    run = commands.add_parser(
+        "run", help="run the bot (settings from the environment; see docs/configuration.md)"
+    )
+    run.set_defaults(handler=run_command)
+
+    sandbox = commands.add_parser(
+        "sandbox", help="run the bot against a built-in Bot API emulator (no token needed)"
+    )
+    sandbox.add_argument("--port", type=int, default=8081, help="emulator port (0 picks one)")
+    sandbox.set_defaults(handler=sandbox_command)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_commands.add_parser("upgrade", help="bring the schema to this version")
+    upgrade.set_defaults(handler=db_upgrade_command)
     return parser
 
 

@@ -1,0 +1,257 @@
+"""Settings from the environment (systemd EnvironmentFile style) and an optional TOML file.
+
+Every value is validated once, here. A bad value raises `ConfigError` whose text names the
+variable (or TOML key) and quotes the value; the CLI prints it as one line and exits 78
+(EX_CONFIG). The token is never quoted back.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+EX_CONFIG = 78
+
+DEFAULT_API_URL = "https://api.telegram.org"
+TOKEN_PATTERN = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$")
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(ValueError):
+    """One invalid setting; str() is the line to print."""
+
+
+@dataclass(frozen=True)
+class PollingSettings:
+    """The poll loop's timing: `[polling]` in the TOML file."""
+
+    timeout: int = 30  # long-poll seconds (Telegram clamps at 50)
+    watchdog_grace: float = 15.0  # beyond `timeout` before a poll counts as hung
+    conflict_threshold: int = 3  # 409s within `conflict_window` that mean a foreign poller
+    conflict_window: float = 120.0
+    conflict_delay: float = 15.0  # first pause between polls while in conflict
+    conflict_delay_max: float = 60.0
+    error_delay: float = 1.0  # first pause after a network error or 5xx
+    error_delay_max: float = 30.0
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    """`[telegram]` in the TOML file."""
+
+    rate_limiter: bool = True  # PTB's AIORateLimiter on every send
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None
+    api_url: str
+    admin_ids: frozenset[int]
+    polling_enabled: bool
+    state_directory: Path
+    database_url: str
+    heartbeat_interval: float
+    log_level: str
+    config_file: Path | None
+    polling: PollingSettings = field(default_factory=PollingSettings)
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    # Where each value came from, for /config and the startup line.
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def bot_id(self) -> int | None:
+        return int(self.token.split(":", 1)[0]) if self.token else None
+
+    def with_changes(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+# --- environment ---------------------------------------------------------------------------
+
+
+def _parse_token(value: str) -> str:
+    if not TOKEN_PATTERN.match(value):
+        # Never echo the value: a token that is slightly off is still mostly secret.
+        raise ValueError(
+            "does not look like a bot token (expected <digits>:<secret> from @BotFather)"
+        )
+    return value
+
+
+def _parse_api_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{value!r} must not carry a query or fragment")
+    return value.rstrip("/")
+
+
+def _parse_admin_ids(value: str) -> frozenset[int]:
+    ids: set[int] = set()
+    for item in value.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if not re.fullmatch(r"[0-9]{1,15}", item) or int(item) == 0:
+            raise ValueError(
+                f"{item!r} is not a Telegram user id (expected comma-separated integers)"
+            )
+        ids.add(int(item))
+    return frozenset(ids)
+
+
+def _parse_interval(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 1 <= seconds <= 86400:
+        raise ValueError(f"{value!r} is not a number of seconds between 1 and 86400")
+    return seconds
+
+
+def _parse_log_level(value: str) -> str:
+    if value.upper() not in LOG_LEVELS:
+        raise ValueError(f"{value!r} is not one of {', '.join(LOG_LEVELS)}")
+    return value.upper()
+
+
+def _parse_database_url(value: str) -> str:
+    scheme = urlsplit(value).scheme
+    if scheme not in ("sqlite", "postgres", "postgresql"):
+        raise ValueError(f"{value!r} is not a sqlite:/// or postgresql:// URL")
+    if scheme == "sqlite" and not value.startswith("sqlite:///"):
+        raise ValueError(
+            f"{value!r}: a SQLite URL is sqlite:///relative/path or sqlite:////abs/path"
+        )
+    return value
+
+
+def _env(
+    environ: Mapping[str, str],
+    name: str,
+    parse: Callable[[str], Any],
+    default: Any,
+    sources: dict[str, str],
+) -> Any:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        sources[name] = "default"
+        return default
+    sources[name] = "environment"
+    try:
+        return parse(raw.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
+# --- TOML -------------------------------------------------------------------------------------
+
+_TOML_SECTIONS: dict[str, type] = {"polling": PollingSettings, "telegram": TelegramSettings}
+
+
+def _check_toml_value(section: str, key: str, value: Any, default: Any) -> Any:
+    where = f"[{section}] {key}"
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: must be true or false, got {value!r}")
+        return value
+    if isinstance(default, int | float) and (
+        isinstance(value, bool) or not isinstance(value, int | float)
+    ):
+        raise ConfigError(f"{where}: must be a number, got {value!r}")
+    if isinstance(default, int) and not isinstance(value, int):
+        raise ConfigError(f"{where}: must be a whole number, got {value!r}")
+    if value <= 0:
+        raise ConfigError(f"{where}: must be positive, got {value!r}")
+    return value
+
+
+def _validate_polling(polling: PollingSettings) -> None:
+    if polling.timeout > 50:
+        raise ConfigError(f"[polling] timeout: Telegram allows at most 50, got {polling.timeout!r}")
+    if polling.conflict_delay > polling.conflict_delay_max:
+        raise ConfigError(
+            f"[polling] conflict_delay: must not exceed conflict_delay_max "
+            f"({polling.conflict_delay_max!r}), got {polling.conflict_delay!r}"
+        )
+    if polling.error_delay > polling.error_delay_max:
+        raise ConfigError(
+            f"[polling] error_delay: must not exceed error_delay_max "
+            f"({polling.error_delay_max!r}), got {polling.error_delay!r}"
+        )
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """The TOML file's sections as settings objects; unknown sections and keys are errors."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"TRADEBOTD_CONFIG: cannot read {str(path)!r}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"TRADEBOTD_CONFIG: {str(path)!r} is not valid TOML: {exc}") from None
+    sections: dict[str, Any] = {}
+    for name, body in document.items():
+        kind = _TOML_SECTIONS.get(name)
+        if kind is None:
+            raise ConfigError(
+                f"{path}: unknown section [{name}] (known: {', '.join(sorted(_TOML_SECTIONS))})"
+            )
+        if not isinstance(body, dict):
+            raise ConfigError(f"{path}: {name} must be a [{name}] table, got {body!r}")
+        defaults = kind()
+        values: dict[str, Any] = {}
+        for key, value in body.items():
+            if key not in kind.__dataclass_fields__:
+                known = ", ".join(kind.__dataclass_fields__)
+                raise ConfigError(f"{path}: [{name}] unknown key {key!r} (known: {known})")
+            values[key] = _check_toml_value(name, key, value, getattr(defaults, key))
+        sections[name] = kind(**values)
+    if "polling" in sections:
+        _validate_polling(sections["polling"])
+    return sections
+
+
+# --- the whole ---------------------------------------------------------------------------------
+
+
+def load_settings(environ: Mapping[str, str], require_token: bool = True) -> Settings:
+    sources: dict[str, str] = {}
+    token = _env(environ, "TELEGRAM_BOT_TOKEN", _parse_token, None, sources)
+    if token is None and require_token:
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN: not set (put the token from @BotFather in the env file; "
+            "`make run` without a token starts the sandbox instead)"
+        )
+    state_directory = Path(_env(environ, "STATE_DIRECTORY", str, "./var", sources))
+    # systemd passes a colon-separated list when several StateDirectory= are given.
+    state_directory = Path(str(state_directory).split(":", 1)[0])
+    config_file = _env(environ, "TRADEBOTD_CONFIG", Path, None, sources)
+    sections = load_toml(config_file) if config_file is not None else {}
+    return Settings(
+        token=token,
+        api_url=_env(environ, "TELEGRAM_API_URL", _parse_api_url, DEFAULT_API_URL, sources),
+        admin_ids=_env(environ, "ADMIN_IDS", _parse_admin_ids, frozenset(), sources),
+        # The issue's contract: exactly "1" polls; anything else runs without polling.
+        polling_enabled=environ.get("POLLING_ENABLED", "0").strip() == "1",
+        state_directory=state_directory,
+        database_url=_env(
+            environ,
+            "DATABASE_URL",
+            _parse_database_url,
+            f"sqlite:///{state_directory / 'tradebotd.db'}",
+            sources,
+        ),
+        heartbeat_interval=_env(environ, "HEARTBEAT_INTERVAL", _parse_interval, 60.0, sources),
+        log_level=_env(environ, "LOG_LEVEL", _parse_log_level, "INFO", sources),
+        config_file=config_file,
+        polling=sections.get("polling", PollingSettings()),
+        telegram=sections.get("telegram", TelegramSettings()),
+        sources=sources,
+    )

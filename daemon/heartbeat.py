@@ -1,0 +1,91 @@
+"""The heartbeat: the `[hb] alive` line, STATUS, and the only source of WATCHDOG=1.
+
+Pings go out at half of WatchdogSec, but only while the poll loop is alive (see
+telegram/liveness.py); without polling they prove the event loop runs, since a blocked
+loop cannot run this task. The `[hb]` line and the STATUS refresh come every
+HEARTBEAT_INTERVAL, and the time of the last one is stored for the digest's up/down view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from loguru import logger
+
+from daemon.store import events, outbox, progress
+from daemon.store.database import Store
+from daemon.systemd import Notifier
+from daemon.vitals import Vitals, format_age, heartbeat_line, status_line
+from daemon.waiting import pause
+
+
+class Heartbeat:
+    def __init__(
+        self,
+        vitals: Vitals,
+        notifier: Notifier,
+        store: Store,
+        interval: Callable[[], float],
+        watchdog_interval: float | None,
+        utcnow: Callable[[], datetime],
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._vitals = vitals
+        self._notifier = notifier
+        self._store = store
+        self._interval = interval
+        self._watchdog_interval = watchdog_interval
+        self._utcnow = utcnow
+        self._clock = clock
+        self._withholding = False
+
+    def poll_loop_alive(self) -> bool:
+        if not self._vitals.polling_enabled:
+            return True
+        return self._vitals.liveness.healthy(self._clock())
+
+    def ping_watchdog(self) -> None:
+        if self.poll_loop_alive():
+            if self._withholding:
+                logger.info("watchdog: poll loop answered again; pings resume")
+                self._withholding = False
+            self._notifier.watchdog()
+        elif not self._withholding:
+            self._withholding = True
+            age = self._vitals.liveness.last_answer_age(self._clock())
+            logger.error(
+                "watchdog: no getUpdates answered for {} (deadline passed); "
+                "withholding WATCHDOG=1 so systemd restarts the daemon",
+                format_age(age),
+            )
+
+    async def beat(self) -> None:
+        vitals = self._vitals
+        async with self._store.transaction():
+            vitals.outbox_backlog = outbox.backlog()
+            events.set_heartbeat(self._utcnow())
+            progress.prune_processed()
+        snapshot = vitals.snapshot(self._clock())
+        if vitals.polling_enabled and not self.poll_loop_alive():
+            vitals.state = "stalled"
+            snapshot = vitals.snapshot(self._clock())
+        logger.info(heartbeat_line(snapshot))
+        self._notifier.status(status_line(snapshot))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        now = self._clock()
+        next_beat = now + self._interval()
+        next_ping = now if self._watchdog_interval else None
+        while not stop.is_set():
+            now = self._clock()
+            if next_ping is not None and now >= next_ping:
+                self.ping_watchdog()
+                next_ping = now + self._watchdog_interval  # type: ignore[operator]
+            if now >= next_beat:
+                await self.beat()
+                next_beat = now + self._interval()
+            wake_at = min(t for t in (next_beat, next_ping) if t is not None)
+            await pause(stop, wake_at - self._clock())

@@ -1,0 +1,315 @@
+"""`tradebotd run`: start in the safe order, serve until a signal, stop cleanly.
+
+Start: config (done by the caller) → lock + host-wide guard (before any network call) →
+database (schema upgraded when safe) → getMe → getWebhookInfo, deleting a leftover
+webhook without dropping its updates → READY=1 → poll, send, beat.
+SIGTERM/SIGINT: STOPPING=1, finish the update in hand, flush the outbox briefly, exit 0.
+SIGHUP: RELOADING=1, re-read the configuration (a bad one keeps the running one), READY=1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from loguru import logger
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application
+
+from daemon import __version__, guard
+from daemon.commands import core
+from daemon.commands.registry import Registry, Services
+from daemon.config import ConfigError, Settings, load_settings
+from daemon.heartbeat import Heartbeat
+from daemon.logs import RingBuffer, setup_logging
+from daemon.store import events, outbox, progress, schema
+from daemon.store.database import Store, open_database
+from daemon.systemd import Notifier, watchdog_interval
+from daemon.telegram import dispatch
+from daemon.telegram.backoff import Backoff
+from daemon.telegram.bot import build_application
+from daemon.telegram.conflicts import ConflictTracker
+from daemon.telegram.liveness import PollLiveness
+from daemon.telegram.poller import Poller
+from daemon.telegram.processor import UpdateProcessor
+from daemon.telegram.sender import OutboxSender
+from daemon.vitals import Vitals, format_duration, status_line
+
+EX_OK = 0
+EX_SOFTWARE = 70
+EX_UNAVAILABLE = 69
+EX_TEMPFAIL = 75  # another copy holds the token
+EX_CONFIG = 78
+
+STOP_BUDGET = 8.0  # seconds for the poller to finish its update (TimeoutStopSec is larger)
+FLUSH_BUDGET = 1.5  # seconds to flush replies before exit; the rest waits in the outbox
+STARTUP_ATTEMPTS = 6  # getMe tries (about 30 s with back-off) before giving up with 69
+
+
+class StartupError(Exception):
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class Daemon:
+    settings: Settings
+    environ: Mapping[str, str]
+    ring: RingBuffer
+    notifier: Notifier = field(default_factory=Notifier)
+    clock: Callable[[], float] = time.monotonic
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    vitals: Vitals = field(init=False)
+
+    def current_settings(self) -> Settings:
+        return self.settings
+
+    # --- start ---------------------------------------------------------------------------
+
+    def _open_store(self) -> Store:
+        db = open_database(self.settings.database_url)
+        try:
+            for step in schema.upgrade(db, automatic_only=True):
+                logger.info("database: {}", step)
+        except schema.SchemaError as exc:
+            db.close()
+            raise StartupError(f"database: {exc}", EX_CONFIG) from None
+        return Store(db)
+
+    async def _connect(self, app: Application) -> None:
+        """getMe (PTB's initialize), retried briefly: the network may come up late."""
+        retry = Backoff(initial=1.0, maximum=10.0)
+        for attempt in range(1, STARTUP_ATTEMPTS + 1):
+            try:
+                await app.initialize()
+                return
+            except InvalidToken:
+                raise StartupError(
+                    f"TELEGRAM_BOT_TOKEN: rejected by the Bot API at {self.settings.api_url}",
+                    EX_CONFIG,
+                ) from None
+            except (NetworkError, TelegramError) as exc:
+                if attempt == STARTUP_ATTEMPTS:
+                    raise StartupError(
+                        f"Bot API at {self.settings.api_url} unreachable: {exc}", EX_UNAVAILABLE
+                    ) from None
+                delay = retry.next_delay(0.5)
+                self.notifier.status(f"waiting for the Bot API: {exc}")
+                logger.warning("getMe failed ({}); retrying in {:.1f}s", exc, delay)
+                await asyncio.sleep(delay)
+
+    async def _clear_webhook(self, app: Application) -> None:
+        info = await app.bot.get_webhook_info()
+        if info.url:
+            logger.warning(
+                "a webhook is set ({}, {} pending updates): deleting it so polling can work; "
+                "pending updates are kept",
+                info.url,
+                info.pending_update_count,
+            )
+            await app.bot.delete_webhook(drop_pending_updates=False)
+
+    # --- signals and reload ---------------------------------------------------------------
+
+    def reload(self) -> None:
+        self.notifier.reloading()
+        try:
+            fresh = load_settings(self.environ)
+        except ConfigError as exc:
+            logger.error("reload failed, keeping the running configuration: {}", exc)
+        else:
+            for name in ("token", "api_url", "state_directory", "database_url", "polling_enabled"):
+                if getattr(fresh, name) != getattr(self.settings, name):
+                    logger.warning("reload: {} changed; it takes effect at the next restart", name)
+                    fresh = fresh.with_changes(**{name: getattr(self.settings, name)})
+            self.settings = fresh
+            setup_logging(fresh.log_level, [fresh.token], self.environ, ring=self.ring)
+            logger.info("reloaded configuration")
+        self.notifier.ready(status_line(self.vitals.snapshot(self.clock())))
+
+    def _install_signals(self, loop: asyncio.AbstractEventLoop) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self._request_stop, signal.Signals(signum).name)
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+
+    def _request_stop(self, name: str) -> None:
+        if not self.stop.is_set():
+            logger.info("{} received: stopping", name)
+            self.notifier.stopping("stopping: finishing the update in hand")
+            self.stop.set()
+
+    # --- run ---------------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        settings = self.settings
+        assert settings.token is not None
+        try:
+            held = guard.acquire(settings.state_directory, settings.token)
+        except guard.AlreadyRunning as exc:
+            logger.error("{}", exc)
+            return EX_TEMPFAIL
+        loop = asyncio.get_running_loop()
+        held.answer_probes(loop)
+        try:
+            return await self._run_guarded(loop)
+        except StartupError as exc:
+            logger.error("{}", exc)
+            return exc.status
+        finally:
+            held.release(loop)
+
+    async def _run_guarded(self, loop: asyncio.AbstractEventLoop) -> int:
+        settings = self.settings
+        started = self.clock()
+        store = self._open_store()
+        try:
+            async with store.transaction():
+                previous = events.latest()
+                unclean = previous is not None and previous.kind != "stop"
+                events.record("start", utcnow(), "after an unclean exit" if unclean else "")
+                offset = progress.stored_offset()
+            if unclean:
+                logger.warning("the previous run did not stop cleanly (crash, kill or watchdog)")
+            if not settings.admin_ids:
+                logger.warning("ADMIN_IDS is empty: every admin command will be refused")
+            self.vitals = Vitals(
+                version=__version__,
+                polling_enabled=settings.polling_enabled,
+                started_at=started,
+                liveness=PollLiveness(settings.polling.timeout, settings.polling.watchdog_grace),
+                conflicts=ConflictTracker(
+                    settings.polling.conflict_threshold,
+                    settings.polling.conflict_window,
+                    Backoff(settings.polling.conflict_delay, settings.polling.conflict_delay_max),
+                    quiet=settings.polling.timeout + 5,
+                ),
+                offset=offset,
+            )
+            return await self._serve(loop, store)
+        finally:
+            store.close()
+
+    async def _serve(self, loop: asyncio.AbstractEventLoop, store: Store) -> int:
+        settings, vitals = self.settings, self.vitals
+        app = build_application(settings)
+        registry = Registry()
+        core.register(registry)
+        services = Services(vitals, self.current_settings, registry, self.clock)
+        dispatch.install(app, services, utcnow)
+        sender = OutboxSender(app.bot, store, vitals)
+        processor = UpdateProcessor(app, store, vitals, utcnow, sender.wake)
+        await self._connect(app)
+        try:
+            vitals.bot_username = app.bot.username
+            if settings.polling_enabled:
+                await self._clear_webhook(app)
+            self._install_signals(loop)
+            return await self._serve_ready(app, store, sender, processor)
+        finally:
+            with contextlib.suppress(Exception):
+                await app.shutdown()
+
+    async def _serve_ready(
+        self, app: Application, store: Store, sender: OutboxSender, processor: UpdateProcessor
+    ) -> int:
+        settings, vitals = self.settings, self.vitals
+        vitals.state = "polling" if settings.polling_enabled else "no-polling"
+        self.notifier.ready(status_line(vitals.snapshot(self.clock())))
+        logger.info(
+            "ready in {:.2f}s: @{} (pid {}), offset {}, {}",
+            self.clock() - vitals.started_at,
+            vitals.bot_username,
+            os.getpid(),
+            vitals.offset,
+            "polling"
+            if settings.polling_enabled
+            else "NOT polling (POLLING_ENABLED is not 1): sending only, no getUpdates",
+        )
+
+        async def tell_admins(description: str) -> None:
+            async with store.transaction():
+                events.record("conflict", utcnow(), description)
+                for admin in self.settings.admin_ids:
+                    outbox.enqueue(
+                        admin,
+                        "⚠️ Another process is polling this bot's token (409 Conflict). "
+                        "tradebotd keeps polling slowly and does not fight it. Stop the other "
+                        "copy; polling recovers by itself.",
+                        utcnow(),
+                        parse_mode=None,
+                    )
+            sender.wake()
+
+        heartbeat = Heartbeat(
+            vitals,
+            self.notifier,
+            store,
+            lambda: self.settings.heartbeat_interval,
+            watchdog_interval(self.environ),
+            utcnow,
+            self.clock,
+        )
+        sender_stop = asyncio.Event()
+        tasks = {
+            "sender": asyncio.create_task(sender.run(sender_stop)),
+            "heartbeat": asyncio.create_task(heartbeat.run(self.stop)),
+        }
+        if settings.polling_enabled:
+            poller = Poller(
+                app.bot, processor, vitals, lambda: self.settings.polling, tell_admins, self.clock
+            )
+            tasks["poller"] = asyncio.create_task(poller.run(self.stop))
+        stopper = asyncio.create_task(self.stop.wait())
+        status = EX_OK
+        done, _ = await asyncio.wait(
+            {stopper, *tasks.values()}, return_when=asyncio.FIRST_COMPLETED
+        )
+        for name, task in tasks.items():
+            if task in done and not self.stop.is_set():
+                error = task.exception()
+                logger.opt(exception=error).critical("{} task ended unexpectedly: {}", name, error)
+                status = EX_SOFTWARE if not isinstance(error, InvalidToken) else EX_CONFIG
+                self._request_stop("internal failure")
+        await self._stop_tasks(tasks, sender_stop)
+        stopper.cancel()
+        async with store.transaction():
+            events.record("stop", utcnow(), f"status {status}")
+        s = vitals.snapshot(self.clock())
+        logger.info(
+            "stopped after {}: offset={} updates={} replies={} conflicts={} outbox={} status={}",
+            format_duration(s.uptime),
+            s.offset,
+            s.updates_handled,
+            s.replies_sent,
+            s.conflicts,
+            vitals.outbox_backlog,
+            status,
+        )
+        return status
+
+    async def _stop_tasks(
+        self, tasks: dict[str, asyncio.Task[None]], sender_stop: asyncio.Event
+    ) -> None:
+        self.vitals.state = "stopping"
+        poller = tasks.get("poller")
+        if poller is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(poller), STOP_BUDGET)
+            poller.cancel()
+        sender_stop.set()
+        with contextlib.suppress(TimeoutError, Exception):
+            await asyncio.wait_for(asyncio.shield(tasks["sender"]), FLUSH_BUDGET)
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)

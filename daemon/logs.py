@@ -1,0 +1,132 @@
+"""Logging: loguru everywhere, stdlib logging bridged in, secrets redacted from every line.
+
+When stderr is the journal ($JOURNAL_STREAM names its device:inode) each line starts with
+its syslog priority, `<N>`, so `journalctl -p warning` works and journald adds the time;
+anywhere else lines carry their own timestamp and level.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections import deque
+from collections.abc import Iterable, Mapping
+from typing import Any, TextIO
+
+from loguru import logger
+
+# loguru level → syslog priority (sd-daemon(3)).
+PRIORITIES = {
+    "TRACE": 7,
+    "DEBUG": 7,
+    "INFO": 6,
+    "SUCCESS": 5,
+    "WARNING": 4,
+    "ERROR": 3,
+    "CRITICAL": 2,
+}
+PLAIN_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} {level: <8} {message}"
+JOURNAL_FORMAT = "{message}"
+# Libraries that log request URLs (which hold the token) at INFO.
+QUIET_LIBRARIES = ("httpx", "httpcore", "telegram", "apscheduler", "aiohttp.access")
+
+
+class Redactor:
+    """Replaces secrets, and a bot token's secret half on its own, wherever they appear."""
+
+    def __init__(self, secrets: Iterable[str | None] = ()):
+        self._pairs: list[tuple[str, str]] = []
+        for secret in secrets:
+            if not secret:
+                continue
+            if ":" in secret:
+                bot_id, half = secret.split(":", 1)
+                self._pairs.append((secret, f"{bot_id}:<redacted>"))
+                self._pairs.append((half, "<redacted>"))
+            else:
+                self._pairs.append((secret, "<redacted>"))
+
+    def __call__(self, text: str) -> str:
+        for secret, mask in self._pairs:
+            if secret in text:
+                text = text.replace(secret, mask)
+        return text
+
+
+def stderr_is_journal(environ: Mapping[str, str], stream: TextIO) -> bool:
+    """True when `stream` is the journal stream systemd connected ($JOURNAL_STREAM)."""
+    value = environ.get("JOURNAL_STREAM", "")
+    device, _, inode = value.partition(":")
+    if not device.isdigit() or not inode.isdigit():
+        return False
+    try:
+        stat = os.fstat(stream.fileno())
+    except (OSError, ValueError):
+        return False
+    return (stat.st_dev, stat.st_ino) == (int(device), int(inode))
+
+
+class RingBuffer:
+    """The last lines logged, already redacted, for `/logs` and failure reports."""
+
+    def __init__(self, size: int = 2000):
+        self.lines: deque[tuple[int, str]] = deque(maxlen=size)
+
+    def add(self, level_no: int, line: str) -> None:
+        self.lines.append((level_no, line))
+
+
+class _InterceptHandler(logging.Handler):
+    """Sends stdlib logging records (PTB, httpx, aiohttp) to loguru."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level: str | int = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        logger.opt(exception=record.exc_info, depth=6).log(level, record.getMessage())
+
+
+def _make_sink(stream: TextIO, redact: Redactor, journal: bool, ring: RingBuffer) -> Any:
+    def sink(message: Any) -> None:
+        record = message.record
+        text = redact(str(message))
+        ring.add(record["level"].no, text.rstrip("\n"))
+        if journal:
+            prefix = f"<{PRIORITIES.get(record['level'].name, 6)}>"
+            # Each line of a traceback is its own journal entry: give each its priority.
+            text = "".join(prefix + line for line in text.splitlines(keepends=True))
+        stream.write(text)
+        stream.flush()
+
+    return sink
+
+
+def setup_logging(
+    level: str,
+    secrets: Iterable[str | None] = (),
+    environ: Mapping[str, str] | None = None,
+    stream: TextIO | None = None,
+    ring: RingBuffer | None = None,
+) -> RingBuffer:
+    """(Re)configure loguru and route stdlib logging into it; returns the ring buffer."""
+    environ = os.environ if environ is None else environ
+    stream = sys.stderr if stream is None else stream
+    ring = ring if ring is not None else RingBuffer()
+    journal = stderr_is_journal(environ, stream)
+    logger.remove()
+    logger.add(
+        _make_sink(stream, Redactor(secrets), journal, ring),
+        level=level,
+        format=JOURNAL_FORMAT if journal else PLAIN_FORMAT,
+        # Exceptions are formatted plainly: `diagnose` would print local variables,
+        # and those hold the token.
+        backtrace=False,
+        diagnose=False,
+        colorize=False,
+    )
+    logging.basicConfig(handlers=[_InterceptHandler()], level=logging.INFO, force=True)
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return ring

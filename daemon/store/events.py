@@ -1,0 +1,34 @@
+"""Lifecycle events and small named facts (last heartbeat)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from daemon.store.models import Event, KeyValue
+
+HEARTBEAT_KEY = "heartbeat.last"
+
+
+def record(kind: str, now: datetime, detail: str = "") -> None:
+    Event.insert(at=now, kind=kind, detail=detail).execute()
+
+
+def count_since(kind: str, since: datetime) -> int:
+    return Event.select().where(Event.kind == kind, Event.at >= since).count()
+
+
+def last(kind: str) -> Event | None:
+    return Event.select().where(Event.kind == kind).order_by(Event.id.desc()).first()
+
+
+def latest() -> Event | None:
+    return Event.select().order_by(Event.id.desc()).first()
+
+
+def set_heartbeat(now: datetime) -> None:
+    KeyValue.replace(key=HEARTBEAT_KEY, value=now.isoformat()).execute()
+
+
+def last_heartbeat() -> datetime | None:
+    row = KeyValue.get_or_none(KeyValue.key == HEARTBEAT_KEY)
+    return datetime.fromisoformat(row.value) if row else None

@@ -1,0 +1,40 @@
+"""Messages waiting to be sent: enqueued inside an effect's transaction, sent after commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from daemon.store.models import OutboxMessage
+
+
+def enqueue(chat_id: int, text: str, now: datetime, parse_mode: str | None = "HTML") -> int:
+    return OutboxMessage.insert(
+        chat_id=chat_id, text=text, parse_mode=parse_mode, created_at=now
+    ).execute()
+
+
+def next_batch(limit: int = 50) -> list[OutboxMessage]:
+    return list(
+        OutboxMessage.select()
+        .where(OutboxMessage.dead == False)  # noqa: E712 (peewee builds SQL from ==)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+
+
+def delivered(message_id: int) -> None:
+    OutboxMessage.delete_by_id(message_id)
+
+
+def failed(message_id: int, error: str, dead: bool) -> None:
+    OutboxMessage.update(
+        attempts=OutboxMessage.attempts + 1, last_error=error[:500], dead=dead
+    ).where(OutboxMessage.id == message_id).execute()
+
+
+def backlog() -> int:
+    return OutboxMessage.select().where(OutboxMessage.dead == False).count()  # noqa: E712
+
+
+def dead_letters() -> int:
+    return OutboxMessage.select().where(OutboxMessage.dead == True).count()  # noqa: E712

@@ -1,0 +1,82 @@
+"""Schema versions and the upgrade path (`tradebotd db upgrade`, or automatically at start).
+
+A new database gets every table from the current models and is stamped LATEST. An older
+database runs the migrations after its version, each in its own transaction with the
+version bump, so an upgrade that fails halfway leaves the previous version intact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import peewee
+
+from daemon.store.models import ALL_MODELS, KeyValue
+
+VERSION_KEY = "schema.version"
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    summary: str
+    apply: Callable[[peewee.Database], None]
+    # False for migrations that rewrite much data or need the operator's attention:
+    # then start refuses and `tradebotd db upgrade` must be run by hand.
+    automatic: bool = True
+
+
+# Append here; never edit a released entry. Version 1 is the initial schema.
+MIGRATIONS: tuple[Migration, ...] = ()
+LATEST = 1 + len(MIGRATIONS)
+
+
+class SchemaError(RuntimeError):
+    """The database cannot be used by this version as it is; str() says what to do."""
+
+
+def current_version(db: peewee.Database) -> int:
+    """0 for an empty database."""
+    if not db.table_exists(KeyValue._meta.table_name):
+        return 0
+    row = KeyValue.get_or_none(KeyValue.key == VERSION_KEY)
+    return int(row.value) if row else 0
+
+
+def _stamp(version: int) -> None:
+    KeyValue.replace(key=VERSION_KEY, value=str(version)).execute()
+
+
+def pending(db: peewee.Database) -> list[Migration]:
+    version = current_version(db)
+    if version > LATEST:
+        raise SchemaError(
+            f"database schema version {version} is newer than this tradebotd knows "
+            f"({LATEST}): install the newer tradebotd or restore a backup"
+        )
+    return [m for m in MIGRATIONS if m.version > version] if version else []
+
+
+def upgrade(db: peewee.Database, automatic_only: bool = False) -> list[str]:
+    """Bring the schema to LATEST; returns one line per step taken."""
+    if current_version(db) == 0:
+        with db.atomic():
+            db.create_tables(ALL_MODELS)
+            _stamp(LATEST)
+        return [f"created schema version {LATEST}"]
+    steps = pending(db)
+    manual = [m for m in steps if not m.automatic]
+    if automatic_only and manual:
+        raise SchemaError(
+            f"database needs migration {manual[0].version} ({manual[0].summary}), which is "
+            "not run automatically: stop tradebotd, back up the database, then run "
+            "`tradebotd db upgrade`"
+        )
+    done = []
+    for migration in steps:
+        with db.atomic():
+            migration.apply(db)
+            _stamp(migration.version)
+        done.append(f"migrated to schema version {migration.version}: {migration.summary}")
+    return done

@@ -1,0 +1,148 @@
+"""The poll loop: getUpdates over PTB's Bot, fed to the exactly-once processor.
+
+The daemon owns the offset (stored with each update's effects), the back-off, the
+conflict policy and the liveness that the watchdog reads. The first poll is a short one
+(timeout 0): it confirms the stored offset and proves the token and the API work, and
+only then "Polling service started successfully" is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+from loguru import logger
+from telegram import Bot, Update
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+
+from daemon.config import PollingSettings
+from daemon.telegram.backoff import Backoff
+from daemon.telegram.bot import ALLOWED_UPDATES
+from daemon.telegram.conflicts import Verdict
+from daemon.telegram.processor import UpdateProcessor
+from daemon.telegram.sender import retry_after_seconds
+from daemon.vitals import Vitals
+from daemon.waiting import pause
+
+CONFLICT_ADVICE = (
+    "another process is polling this bot's token (or a webhook was set). tradebotd does "
+    "not fight it: it polls at most once every {low:.0f}-{high:.0f}s until the other one "
+    "is gone. Find and stop it: `tradebotd legacy-scan` on this host, other hosts, "
+    "containers, a second gunicorn worker; check getWebhookInfo."
+)
+
+
+class Poller:
+    def __init__(
+        self,
+        bot: Bot,
+        processor: UpdateProcessor,
+        vitals: Vitals,
+        settings: Callable[[], PollingSettings],
+        on_foreign_poller: Callable[[str], Awaitable[None]],
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+    ):
+        self._bot = bot
+        self._processor = processor
+        self._vitals = vitals
+        self._settings = settings
+        self._on_foreign_poller = on_foreign_poller
+        self._clock = clock
+        self._jitter = jitter
+        initial = settings()
+        self._errors = Backoff(initial.error_delay, initial.error_delay_max)
+        self.live = False
+
+    async def _fetch(self, poll_seconds: int, stop: asyncio.Event) -> Sequence[Update] | None:
+        """One getUpdates, abandoned (None) if stop comes first."""
+        poll = asyncio.ensure_future(
+            self._bot.get_updates(
+                offset=self._vitals.offset or None,
+                timeout=poll_seconds,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        )
+        stopper = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({poll, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+        if not poll.done():
+            # Nothing is lost: the offset only moves when an update's effects commit.
+            poll.cancel()
+            return None
+        return poll.result()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        vitals = self._vitals
+        vitals.liveness.starting(self._clock())
+        while not stop.is_set():
+            settings = self._settings()
+            vitals.liveness.timeout = settings.timeout
+            vitals.liveness.grace = settings.watchdog_grace
+            try:
+                updates = await self._fetch(settings.timeout if self.live else 0, stop)
+            except Conflict as exc:
+                await self._conflict(exc, stop)
+                continue
+            except RetryAfter as exc:
+                delay = retry_after_seconds(exc)
+                logger.warning("getUpdates: flood control, waiting {:.0f}s as told", delay)
+                vitals.liveness.answered(self._clock(), delay)
+                await pause(stop, delay)
+                continue
+            except InvalidToken:
+                raise
+            except (NetworkError, TelegramError) as exc:
+                # Not an answer for the watchdog: a network that stays down (or a hung
+                # API) lets the deadline pass, and systemd restarts us.
+                vitals.poll_errors += 1
+                vitals.state = "backing-off"
+                delay = self._errors.next_delay(self._jitter())
+                logger.warning("getUpdates failed: {}; retrying in {:.1f}s", exc, delay)
+                await pause(stop, delay)
+                continue
+            if updates is None:
+                break
+            self._answered()
+            for update in updates:
+                if stop.is_set():
+                    break  # unprocessed updates stay unconfirmed for the next start
+                await self._processor.process(update)
+
+    def _answered(self) -> None:
+        now = self._clock()
+        vitals = self._vitals
+        vitals.liveness.answered(now, 0)
+        self._errors.reset()
+        if vitals.conflicts.on_answer(now):
+            logger.success("conflict cleared: polls are answered normally again")
+        vitals.state = "conflict" if vitals.conflicts.in_conflict else "polling"
+        if not self.live:
+            self.live = True
+            logger.info("Polling service started successfully")
+
+    async def _conflict(self, exc: Conflict, stop: asyncio.Event) -> None:
+        vitals = self._vitals
+        now = self._clock()
+        verdict = vitals.conflicts.on_conflict(now)
+        delay = vitals.conflicts.delay(verdict, self._jitter())
+        vitals.liveness.answered(now, delay)
+        if verdict is Verdict.ISOLATED:
+            logger.warning("getUpdates: 409 {}; retrying in {:.1f}s", exc.message, delay)
+        else:
+            vitals.state = "conflict"
+            if verdict is Verdict.FOREIGN_DETECTED:
+                settings = self._settings()
+                advice = CONFLICT_ADVICE.format(
+                    low=settings.conflict_delay * 0.75, high=settings.conflict_delay_max
+                )
+                logger.error("409 Conflict ({}): {}", exc.message, advice)
+            else:
+                logger.warning("getUpdates: still in conflict; next poll in {:.1f}s", delay)
+            if vitals.conflicts.should_notify(now):
+                await self._on_foreign_poller(exc.message)
+        await pause(stop, delay)

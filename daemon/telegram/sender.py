@@ -1,0 +1,99 @@
+"""The one place that sends messages: it drains the outbox in order, after commit.
+
+A message is deleted from the outbox only once Telegram accepted it, so a crash between
+sending and deleting sends it again (at-least-once). RetryAfter is honoured; a message
+Telegram refuses for good (bad request, bot blocked) becomes a dead letter instead of
+blocking the queue; network errors and 5xx back off exponentially.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from datetime import timedelta
+
+from loguru import logger
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from daemon.store import outbox
+from daemon.store.database import Store
+from daemon.telegram.backoff import Backoff
+from daemon.vitals import Vitals
+from daemon.waiting import pause
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        bot: Bot,
+        store: Store,
+        vitals: Vitals,
+        jitter: Callable[[], float] = random.random,
+    ):
+        self._bot = bot
+        self._store = store
+        self._vitals = vitals
+        self._jitter = jitter
+        self._wake = asyncio.Event()
+        self._backoff = Backoff(initial=1.0, maximum=30.0)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send until stopped; when `stop` is set, return once the outbox is empty."""
+        while True:
+            self._wake.clear()
+            async with self._store.lock:
+                batch = outbox.next_batch()
+                self._vitals.outbox_backlog = outbox.backlog()
+            if not batch:
+                if stop.is_set():
+                    return
+                waiter = asyncio.ensure_future(self._wake.wait())
+                stopper = asyncio.ensure_future(stop.wait())
+                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                stopper.cancel()
+                continue
+            for message in batch:
+                if not await self._send_one(message, stop):
+                    break
+
+    async def _send_one(self, message: outbox.OutboxMessage, stop: asyncio.Event) -> bool:
+        """True when the message left the queue (sent or dead); False to retry later."""
+        try:
+            await self._bot.send_message(
+                message.chat_id, message.text, parse_mode=message.parse_mode
+            )
+        except RetryAfter as exc:
+            seconds = retry_after_seconds(exc)
+            logger.warning("sendMessage: flood control, retrying in {:.0f}s", seconds)
+            await pause(stop, seconds)
+            return False
+        except (BadRequest, Forbidden) as exc:
+            logger.error(
+                "message {} to chat {} refused for good: {}", message.id, message.chat_id, exc
+            )
+            async with self._store.transaction():
+                outbox.failed(message.id, str(exc), dead=True)
+            return True
+        except (NetworkError, TelegramError) as exc:
+            delay = self._backoff.next_delay(self._jitter())
+            logger.warning("sendMessage failed ({}); retrying in {:.1f}s", exc, delay)
+            async with self._store.transaction():
+                outbox.failed(message.id, str(exc), dead=False)
+            await pause(stop, delay)
+            return False
+        self._backoff.reset()
+        async with self._store.transaction():
+            outbox.delivered(message.id)
+        self._vitals.replies_sent += 1
+        return True

@@ -1,0 +1,100 @@
+"""What the running daemon knows about itself, and the lines that report it. Pure.
+
+The poll loop and the sender update a `Vitals`; the heartbeat, the sd_notify STATUS and
+/status read a `Snapshot` of it, so all three always tell the same story.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from daemon.telegram.conflicts import ConflictTracker
+from daemon.telegram.liveness import PollLiveness
+
+
+@dataclass
+class Vitals:
+    version: str
+    polling_enabled: bool
+    started_at: float  # monotonic
+    liveness: PollLiveness
+    conflicts: ConflictTracker
+    state: str = "starting"  # starting, polling, conflict, backing-off, no-polling, stopping
+    offset: int = 0
+    updates_handled: int = 0
+    replies_sent: int = 0
+    poll_errors: int = 0
+    outbox_backlog: int = 0
+    bot_username: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def snapshot(self, now: float) -> Snapshot:
+        return Snapshot(
+            version=self.version,
+            mode="polling" if self.polling_enabled else "no-polling",
+            state=self.state,
+            uptime=now - self.started_at,
+            offset=self.offset,
+            updates_handled=self.updates_handled,
+            replies_sent=self.replies_sent,
+            poll_errors=self.poll_errors,
+            last_poll_age=self.liveness.last_answer_age(now),
+            conflicts=self.conflicts.total,
+            in_conflict=self.conflicts.in_conflict,
+            outbox_backlog=self.outbox_backlog,
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    version: str
+    mode: str
+    state: str
+    uptime: float
+    offset: int
+    updates_handled: int
+    replies_sent: int
+    poll_errors: int
+    last_poll_age: float | None
+    conflicts: int
+    in_conflict: bool
+    outbox_backlog: int
+
+
+def format_age(seconds: float | None) -> str:
+    return "never" if seconds is None else f"{seconds:.1f}s"
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours}h{minutes}m"
+    if hours:
+        return f"{hours}h{minutes}m"
+    return f"{minutes}m{secs}s"
+
+
+def heartbeat_line(s: Snapshot) -> str:
+    return (
+        f"[hb] alive offset={s.offset} updates={s.updates_handled} replies={s.replies_sent}"
+        f" last_poll_age={format_age(s.last_poll_age)} conflicts={s.conflicts}"
+        f" state={s.state} mode={s.mode} outbox={s.outbox_backlog}"
+        f" poll_errors={s.poll_errors} uptime={format_duration(s.uptime)}"
+    )
+
+
+def status_line(s: Snapshot) -> str:
+    """The one-line sd_notify STATUS (ASCII): what `systemctl status` shows."""
+    if s.mode == "no-polling":
+        head = "running without polling (POLLING_ENABLED is not 1)"
+    elif s.in_conflict:
+        head = "CONFLICT: another poller holds the token; polling slowly"
+    else:
+        head = s.state
+    return (
+        f"{head}; offset={s.offset} updates={s.updates_handled}"
+        f" last_poll_age={format_age(s.last_poll_age)} conflicts={s.conflicts}"
+    )

@@ -1,0 +1,13 @@
+"""Waiting that a stop request cuts short: every pause in the daemon goes through here."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+
+async def pause(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleep up to `seconds`; True if `stop` was set (the pause then ends at once)."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), max(0.0, seconds))
+    return stop.is_set()
