@@ -233,6 +233,7 @@ def load_settings(environ: Mapping[str, str], require_token: bool = True) -> Set
     # systemd passes a colon-separated list when several StateDirectory= are given.
     state_directory = Path(str(state_directory).split(":", 1)[0])
     config_file = _env(environ, "TRADEBOTD_CONFIG", Path, None, sources)
+    sources["POLLING_ENABLED"] = "environment" if "POLLING_ENABLED" in environ else "default"
     sections = load_toml(config_file) if config_file is not None else {}
     return Settings(
         token=token,

@@ -225,6 +225,8 @@ class Daemon:
     ) -> int:
         settings, vitals = self.settings, self.vitals
         vitals.state = "polling" if settings.polling_enabled else "no-polling"
+        # The first poll is due now: the watchdog deadline starts counting from here.
+        vitals.liveness.starting(self.clock())
         self.notifier.ready(status_line(vitals.snapshot(self.clock())))
         logger.info(
             "ready in {:.2f}s: @{} (pid {}), offset {}, {}",

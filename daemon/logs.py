@@ -30,6 +30,9 @@ PLAIN_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} {level: <8} {message}"
 JOURNAL_FORMAT = "{message}"
 # Libraries that log request URLs (which hold the token) at INFO.
 QUIET_LIBRARIES = ("httpx", "httpcore", "telegram", "apscheduler", "aiohttp.access")
+# PTB logs a proxy's HTML 5xx page with a traceback at ERROR before raising; the poll
+# loop and the sender already report the failure in one line.
+SILENCED_LIBRARIES = ("telegram.request",)
 
 
 class Redactor:
@@ -129,4 +132,6 @@ def setup_logging(
     logging.basicConfig(handlers=[_InterceptHandler()], level=logging.INFO, force=True)
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in SILENCED_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     return ring

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from daemon.emulator.client import BotControl, EmulatorClient
+from tests.processes import DaemonProcess, NotifySocket
 
 REPO = Path(__file__).resolve().parent.parent
 # PTB 22 warns that RetryAfter.retry_after becomes a timedelta; opt in now.
@@ -77,3 +78,19 @@ def emulator(emulator_url: str) -> Iterator[EmulatorClient]:
 def bot(emulator: EmulatorClient) -> BotControl:
     """A bot of its own for each test, so counters, queues and limits never leak."""
     return emulator.create_bot()
+
+
+@pytest.fixture
+def daemons(tmp_path: Path) -> Iterator[list[DaemonProcess]]:
+    """Daemons a test starts; each is stopped by PID at teardown, whatever happened."""
+    started: list[DaemonProcess] = []
+    yield started
+    for daemon in started:
+        daemon.stop()
+
+
+@pytest.fixture
+def notify_socket(tmp_path: Path) -> Iterator[NotifySocket]:
+    listener = NotifySocket(tmp_path / "notify.sock")
+    yield listener
+    listener.close()

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 
+from daemon.emulator.client import BotControl
 from tests.conftest import REPO, start_emulator, stop_process
 
 
-def tradebotd(*args: str) -> subprocess.CompletedProcess[str]:
+def tradebotd(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "daemon", *args],
         capture_output=True,
         text=True,
         cwd=REPO,
         timeout=60,
+        env={"PATH": os.environ["PATH"], **(env or {})} if env is not None else None,
     )
 
 
@@ -70,3 +74,59 @@ def test_the_webhook_retry_must_be_positive() -> None:
     result = tradebotd("emulator", "--port", "0", "--webhook-retry", "-1")
     assert result.returncode == 2
     assert "--webhook-retry: must be a positive number of seconds, got '-1'" in result.stderr
+
+
+def test_run_without_a_token_is_one_config_line_and_status_78(tmp_path: Path) -> None:
+    """EX_CONFIG, one line naming the variable, nothing created."""
+    result = tradebotd("run", env={"STATE_DIRECTORY": str(tmp_path / "state")})
+    assert result.returncode == 78
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].endswith(
+        "ERROR    config: TELEGRAM_BOT_TOKEN: not set (put the token from "
+        "@BotFather in the env file; `make run` without a token starts the "
+        "sandbox instead)"
+    )
+    assert not (tmp_path / "state").exists()
+
+
+def test_run_with_a_bad_variable_names_it(tmp_path: Path) -> None:
+    result = tradebotd(
+        "run",
+        env={
+            "TELEGRAM_BOT_TOKEN": "1:" + "a" * 30,
+            "ADMIN_IDS": "me",
+            "STATE_DIRECTORY": str(tmp_path),
+        },
+    )
+    assert result.returncode == 78
+    assert "config: ADMIN_IDS: 'me' is not a Telegram user id" in result.stderr
+
+
+def test_a_token_the_api_rejects_is_a_config_error_and_never_printed(
+    tmp_path: Path, bot: BotControl
+) -> None:
+    """401 from getMe: EX_CONFIG, and neither the token nor its secret half in the output."""
+    token = f"{bot.id}:wrong-secret-that-must-not-leak-000"
+    result = tradebotd(
+        "run",
+        env={
+            "TELEGRAM_BOT_TOKEN": token,
+            "TELEGRAM_API_URL": bot.api_root,
+            "STATE_DIRECTORY": str(tmp_path / "state"),
+            "POLLING_ENABLED": "1",
+            "LOG_LEVEL": "DEBUG",
+        },
+    )
+    assert result.returncode == 78
+    assert f"TELEGRAM_BOT_TOKEN: rejected by the Bot API at {bot.api_root}" in result.stderr
+    assert "wrong-secret-that-must-not-leak" not in result.stderr + result.stdout
+
+
+def test_db_upgrade_creates_then_reports_the_schema(tmp_path: Path) -> None:
+    env = {"STATE_DIRECTORY": str(tmp_path / "state")}
+    first = tradebotd("db", "upgrade", env=env)
+    assert first.returncode == 0
+    assert "db upgrade: created schema version 1" in first.stderr
+    again = tradebotd("db", "upgrade", env=env)
+    assert "db upgrade: schema is at version 1 already" in again.stderr

@@ -1,8 +1,9 @@
 """Schema versions and the upgrade path (`tradebotd db upgrade`, or automatically at start).
 
-A new database gets every table from the current models and is stamped LATEST. An older
-database runs the migrations after its version, each in its own transaction with the
-version bump, so an upgrade that fails halfway leaves the previous version intact.
+A new database gets every table from the current models and is stamped with the latest
+version. An older database runs the migrations after its version, each in its own
+transaction with the version bump, so an upgrade that fails halfway leaves the previous
+version intact.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ class Migration:
 
 # Append here; never edit a released entry. Version 1 is the initial schema.
 MIGRATIONS: tuple[Migration, ...] = ()
-LATEST = 1 + len(MIGRATIONS)
+
+
+def latest_version() -> int:
+    return MIGRATIONS[-1].version if MIGRATIONS else 1
 
 
 class SchemaError(RuntimeError):
@@ -49,22 +53,22 @@ def _stamp(version: int) -> None:
 
 
 def pending(db: peewee.Database) -> list[Migration]:
-    version = current_version(db)
-    if version > LATEST:
+    version, latest = current_version(db), latest_version()
+    if version > latest:
         raise SchemaError(
             f"database schema version {version} is newer than this tradebotd knows "
-            f"({LATEST}): install the newer tradebotd or restore a backup"
+            f"({latest}): install the newer tradebotd or restore a backup"
         )
     return [m for m in MIGRATIONS if m.version > version] if version else []
 
 
 def upgrade(db: peewee.Database, automatic_only: bool = False) -> list[str]:
-    """Bring the schema to LATEST; returns one line per step taken."""
+    """Bring the schema to the latest version; returns one line per step taken."""
     if current_version(db) == 0:
         with db.atomic():
             db.create_tables(ALL_MODELS)
-            _stamp(LATEST)
-        return [f"created schema version {LATEST}"]
+            _stamp(latest_version())
+        return [f"created schema version {latest_version()}"]
     steps = pending(db)
     manual = [m for m in steps if not m.automatic]
     if automatic_only and manual:

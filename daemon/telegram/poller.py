@@ -21,14 +21,14 @@ from daemon.config import PollingSettings
 from daemon.telegram.backoff import Backoff
 from daemon.telegram.bot import ALLOWED_UPDATES
 from daemon.telegram.conflicts import Verdict
+from daemon.telegram.errors import describe, retry_after_seconds
 from daemon.telegram.processor import UpdateProcessor
-from daemon.telegram.sender import retry_after_seconds
 from daemon.vitals import Vitals
 from daemon.waiting import pause
 
 CONFLICT_ADVICE = (
     "another process is polling this bot's token (or a webhook was set). tradebotd does "
-    "not fight it: it polls at most once every {low:.0f}-{high:.0f}s until the other one "
+    "not fight it: it polls at most once every {low:.1f}-{high:.1f}s until the other one "
     "is gone. Find and stop it: `tradebotd legacy-scan` on this host, other hosts, "
     "containers, a second gunicorn worker; check getWebhookInfo."
 )
@@ -78,7 +78,6 @@ class Poller:
 
     async def run(self, stop: asyncio.Event) -> None:
         vitals = self._vitals
-        vitals.liveness.starting(self._clock())
         while not stop.is_set():
             settings = self._settings()
             vitals.liveness.timeout = settings.timeout
@@ -102,7 +101,7 @@ class Poller:
                 vitals.poll_errors += 1
                 vitals.state = "backing-off"
                 delay = self._errors.next_delay(self._jitter())
-                logger.warning("getUpdates failed: {}; retrying in {:.1f}s", exc, delay)
+                logger.warning("getUpdates failed: {}; retrying in {:.1f}s", describe(exc), delay)
                 await pause(stop, delay)
                 continue
             if updates is None:
@@ -140,7 +139,13 @@ class Poller:
                 advice = CONFLICT_ADVICE.format(
                     low=settings.conflict_delay * 0.75, high=settings.conflict_delay_max
                 )
-                logger.error("409 Conflict ({}): {}", exc.message, advice)
+                logger.error(
+                    "409 {} ({} times within {:.0f}s): {}",
+                    exc.message,
+                    settings.conflict_threshold,
+                    settings.conflict_window,
+                    advice,
+                )
             else:
                 logger.warning("getUpdates: still in conflict; next poll in {:.1f}s", delay)
             if vitals.conflicts.should_notify(now):

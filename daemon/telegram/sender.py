@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable
-from datetime import timedelta
 
 from loguru import logger
 from telegram import Bot
@@ -20,13 +19,9 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from daemon.store import outbox
 from daemon.store.database import Store
 from daemon.telegram.backoff import Backoff
+from daemon.telegram.errors import describe, retry_after_seconds
 from daemon.vitals import Vitals
 from daemon.waiting import pause
-
-
-def retry_after_seconds(error: RetryAfter) -> float:
-    value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class OutboxSender:
@@ -87,9 +82,9 @@ class OutboxSender:
             return True
         except (NetworkError, TelegramError) as exc:
             delay = self._backoff.next_delay(self._jitter())
-            logger.warning("sendMessage failed ({}); retrying in {:.1f}s", exc, delay)
+            logger.warning("sendMessage failed ({}); retrying in {:.1f}s", describe(exc), delay)
             async with self._store.transaction():
-                outbox.failed(message.id, str(exc), dead=False)
+                outbox.failed(message.id, describe(exc), dead=False)
             await pause(stop, delay)
             return False
         self._backoff.reset()

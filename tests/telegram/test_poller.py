@@ -1,0 +1,103 @@
+"""The poll loop against the emulator: conflict policy, watchdog liveness, back-off."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from daemon.emulator.client import BotControl
+from daemon.telegram.bot import USER_AGENT
+from tests.processes import DaemonProcess, ForeignPoller, NotifySocket, wait_until
+
+ADMIN = 700
+CONFLICT_DELAY = 0.6  # FAST_CONFIG's [polling] conflict_delay
+
+
+def our_get_updates(bot: BotControl) -> int:
+    return bot.counters()["by_user_agent"].get(USER_AGENT, {}).get("get_updates", 0)
+
+
+def test_foreign_poller_is_detected_reported_once_not_fought_then_polling_resumes(
+    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess]
+) -> None:
+    """Repeated 409s: ERROR with advice, one admin message, a bounded poll rate, recovery."""
+    daemon = DaemonProcess(tmp_path, bot, admin_ids=str(ADMIN)).start()
+    daemons.append(daemon)
+    daemon.wait_polling()
+    bot.send_text(from_user=ADMIN, text="/start")  # Telegram: a bot writes only to known chats
+    bot.wait_for_sent(chat_id=ADMIN)
+    with ForeignPoller(bot) as legacy:
+        daemon.wait_for_log(
+            r"ERROR    409 Conflict: terminated by other getUpdates request.*"
+            r" \(2 times within 30s\): another process is polling"
+        )
+        before, started = our_get_updates(bot), time.monotonic()
+        time.sleep(5)
+        ours = our_get_updates(bot) - before
+        elapsed = time.monotonic() - started
+        # Never faster than one poll per 0.75 × conflict_delay (jitter's lower bound).
+        assert ours <= elapsed / (0.75 * CONFLICT_DELAY) + 1
+        assert ours >= 1  # and it keeps trying, so it notices when the other one goes
+        assert legacy.conflicts > 0
+    warning = bot.wait_for_sent(chat_id=ADMIN, count=2)[1]
+    assert "Another process is polling this bot's token" in warning["text"]
+    daemon.wait_for_log("conflict cleared", timeout=20)
+    bot.send_text(from_user=701, text="/start")
+    assert bot.wait_for_sent(chat_id=701)[0]["text"].startswith("Hello")
+    assert len(bot.sent(chat_id=ADMIN)) == 2  # the /start reply, and one warning per episode
+    assert daemon.query("SELECT count(*) FROM event WHERE kind = 'conflict'") == [(1,)]
+
+
+def test_watchdog_pings_stop_while_polls_hang_and_resume_when_answered(
+    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess], notify_socket: NotifySocket
+) -> None:
+    """A getUpdates that never returns stops WATCHDOG=1; answers bring the pings back."""
+    daemon = DaemonProcess(
+        tmp_path,
+        bot,
+        env={"NOTIFY_SOCKET": str(notify_socket.path), "WATCHDOG_USEC": "1000000"},
+    )
+    daemons.append(daemon.start())
+    notify_socket.wait_for("WATCHDOG=1", count=3)
+    bot.add_fault("delay", method="getUpdates", times=-1, seconds=60)
+    daemon.wait_for_log("withholding WATCHDOG=1 so systemd restarts the daemon", timeout=20)
+    pings = len(notify_socket.times("WATCHDOG=1"))
+    time.sleep(2.5)  # five ping intervals
+    assert len(notify_socket.times("WATCHDOG=1")) == pings
+    assert "state=stalled" in daemon.log()
+    bot.clear_faults()
+    daemon.wait_for_log("watchdog: poll loop answered again; pings resume", timeout=20)
+    notify_socket.wait_for("WATCHDOG=1", count=pings + 2)
+
+
+def test_server_errors_back_off_and_polling_continues(
+    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess]
+) -> None:
+    """5xx on getUpdates: warnings with growing pauses, then normal service."""
+    daemon = DaemonProcess(tmp_path, bot).start()
+    daemons.append(daemon)
+    daemon.wait_polling()
+    bot.add_fault("status", method="getUpdates", times=4, status=502)
+    daemon.wait_for_log(r"getUpdates failed: Bad Gateway.*; retrying in", count=4, timeout=20)
+    bot.send_text(from_user=702, text="/start")
+    assert bot.wait_for_sent(chat_id=702)[0]["text"].startswith("Hello")
+    delays = [float(x) for x in re.findall(r"retrying in ([0-9.]+)s", daemon.log())]
+    assert delays[-1] > delays[0]  # exponential, not a tight loop
+
+
+def test_retry_after_on_get_updates_is_honoured(
+    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess]
+) -> None:
+    """A 429 on getUpdates: the loop waits the seconds Telegram asked for."""
+    daemon = DaemonProcess(tmp_path, bot).start()
+    daemons.append(daemon)
+    daemon.wait_polling()
+    before = our_get_updates(bot)
+    bot.add_fault("flood", method="getUpdates", times=1, retry_after=2)
+    daemon.wait_for_log("getUpdates: flood control, waiting 2s as told")
+    after_flood = our_get_updates(bot)
+    time.sleep(1.2)
+    assert our_get_updates(bot) == after_flood  # silent while told to wait
+    wait_until(lambda: our_get_updates(bot) > after_flood, 5, "polling resumed")
+    assert after_flood > before

@@ -1,0 +1,155 @@
+"""Settings: defaults, every variable's validation, TOML strictness; exact error texts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from daemon.config import ConfigError, PollingSettings, load_settings
+
+TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+BASE = {"TELEGRAM_BOT_TOKEN": TOKEN}
+
+
+def error_for(environ: dict[str, str]) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ)
+    return str(caught.value)
+
+
+def test_defaults_are_the_documented_ones() -> None:
+    """With only a token: Telegram's API, no admins, polling off, ./var, SQLite there."""
+    settings = load_settings(BASE)
+    assert settings.api_url == "https://api.telegram.org"
+    assert settings.admin_ids == frozenset()
+    assert settings.polling_enabled is False
+    assert settings.state_directory == Path("var")
+    assert settings.database_url == "sqlite:///var/tradebotd.db"
+    assert settings.heartbeat_interval == 60.0
+    assert settings.log_level == "INFO"
+    assert settings.polling == PollingSettings()
+    assert settings.sources["ADMIN_IDS"] == "default"
+
+
+def test_values_from_the_environment() -> None:
+    """Each variable is read and normalised; POLLING_ENABLED is on only for exactly 1."""
+    settings = load_settings(
+        {
+            **BASE,
+            "TELEGRAM_API_URL": "http://127.0.0.1:8081/",
+            "ADMIN_IDS": " 42, 7 ,",
+            "POLLING_ENABLED": "1",
+            "STATE_DIRECTORY": "/var/lib/tradebotd:/var/lib/other",
+            "HEARTBEAT_INTERVAL": "15",
+            "LOG_LEVEL": "debug",
+        }
+    )
+    assert settings.api_url == "http://127.0.0.1:8081"
+    assert settings.admin_ids == frozenset({42, 7})
+    assert settings.polling_enabled is True
+    assert settings.state_directory == Path("/var/lib/tradebotd")
+    assert settings.database_url == "sqlite:////var/lib/tradebotd/tradebotd.db"
+    assert settings.heartbeat_interval == 15.0
+    assert settings.log_level == "DEBUG"
+    assert settings.sources["ADMIN_IDS"] == "environment"
+    assert load_settings({**BASE, "POLLING_ENABLED": "yes"}).polling_enabled is False
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (
+            {},
+            "TELEGRAM_BOT_TOKEN: not set (put the token from @BotFather in the env file; "
+            "`make run` without a token starts the sandbox instead)",
+        ),
+        (
+            {"TELEGRAM_BOT_TOKEN": "123456:short"},
+            "TELEGRAM_BOT_TOKEN: does not look like a bot token "
+            "(expected <digits>:<secret> from @BotFather)",
+        ),
+        (
+            {**BASE, "ADMIN_IDS": "42,bob"},
+            "ADMIN_IDS: 'bob' is not a Telegram user id (expected comma-separated integers)",
+        ),
+        (
+            {**BASE, "TELEGRAM_API_URL": "api.telegram.org"},
+            "TELEGRAM_API_URL: 'api.telegram.org' is not an http(s) URL",
+        ),
+        (
+            {**BASE, "HEARTBEAT_INTERVAL": "0"},
+            "HEARTBEAT_INTERVAL: '0' is not a number of seconds between 1 and 86400",
+        ),
+        (
+            {**BASE, "LOG_LEVEL": "loud"},
+            "LOG_LEVEL: 'loud' is not one of TRACE, DEBUG, INFO, SUCCESS, WARNING, ERROR, CRITICAL",
+        ),
+        (
+            {**BASE, "DATABASE_URL": "mysql://db/x"},
+            "DATABASE_URL: 'mysql://db/x' is not a sqlite:/// or postgresql:// URL",
+        ),
+    ],
+)
+def test_bad_values_name_the_variable_and_quote_the_value(
+    environ: dict[str, str], message: str
+) -> None:
+    assert error_for(environ) == message
+
+
+def test_a_malformed_token_is_never_quoted_back() -> None:
+    """The error names the variable but not the value: it is still mostly secret."""
+    assert "short-but-secret" not in error_for({"TELEGRAM_BOT_TOKEN": "1:short-but-secret"})
+
+
+def test_toml_sections_override_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[polling]\ntimeout = 5\nwatchdog_grace = 2.5\n[telegram]\nrate_limiter = false\n"
+    )
+    settings = load_settings({**BASE, "TRADEBOTD_CONFIG": str(path)})
+    assert settings.polling.timeout == 5
+    assert settings.polling.watchdog_grace == 2.5
+    assert settings.polling.conflict_threshold == 3
+    assert settings.telegram.rate_limiter is False
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[pollng]\ntimeout = 5\n", "{path}: unknown section [pollng] (known: polling, telegram)"),
+        (
+            "[polling]\ntimout = 5\n",
+            "{path}: [polling] unknown key 'timout' (known: timeout, watchdog_grace, "
+            "conflict_threshold, conflict_window, conflict_delay, conflict_delay_max, "
+            "error_delay, error_delay_max)",
+        ),
+        ('[polling]\ntimeout = "5"\n', "[polling] timeout: must be a number, got '5'"),
+        ("[polling]\ntimeout = 2.5\n", "[polling] timeout: must be a whole number, got 2.5"),
+        ("[polling]\ntimeout = 0\n", "[polling] timeout: must be positive, got 0"),
+        ("[polling]\ntimeout = 60\n", "[polling] timeout: Telegram allows at most 50, got 60"),
+        ("[telegram]\nrate_limiter = 1\n", "[telegram] rate_limiter: must be true or false, got 1"),
+        (
+            "[polling]\nconflict_delay = 90\n",
+            "[polling] conflict_delay: must not exceed conflict_delay_max (60.0), got 90",
+        ),
+    ],
+)
+def test_toml_errors_name_the_key_and_quote_the_value(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    assert error_for({**BASE, "TRADEBOTD_CONFIG": str(path)}) == message.format(path=path)
+
+
+def test_unreadable_or_invalid_toml_file(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.toml"
+    assert error_for({**BASE, "TRADEBOTD_CONFIG": str(missing)}) == (
+        f"TRADEBOTD_CONFIG: cannot read {str(missing)!r}: No such file or directory"
+    )
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[polling\n")
+    assert error_for({**BASE, "TRADEBOTD_CONFIG": str(broken)}).startswith(
+        f"TRADEBOTD_CONFIG: {str(broken)!r} is not valid TOML: "
+    )

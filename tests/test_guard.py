@@ -1,0 +1,94 @@
+"""The single-instance guard: lock file per state directory, host-wide guard per token."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from daemon import guard
+
+TOKEN = "123456:guard-test-token-not-a-real-one-0000"
+HOLDER = """
+import sys, time
+from pathlib import Path
+from daemon import guard
+held = guard.acquire(Path(sys.argv[1]), sys.argv[2])
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.fixture
+def holder(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """Another process holding the guard for TOKEN on tmp_path/held."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(tmp_path / "held"), TOKEN],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "held"
+    yield process
+    process.kill()
+    process.wait()
+
+
+def test_same_state_directory_names_the_lock_holder(
+    tmp_path: Path, holder: subprocess.Popen[str]
+) -> None:
+    with pytest.raises(guard.AlreadyRunning) as caught:
+        guard.acquire(tmp_path / "held", "999:another-token-entirely-different-0000")
+    assert caught.value.pid == holder.pid
+    assert str(caught.value) == (
+        f"another tradebotd (pid {holder.pid}) already holds the lock "
+        f"{tmp_path / 'held' / 'tradebotd.lock'}; not polling"
+    )
+
+
+def test_other_state_directory_same_token_names_the_guard_holder(
+    tmp_path: Path, holder: subprocess.Popen[str]
+) -> None:
+    """The host-wide guard reads the holder's PID over SO_PEERCRED."""
+    with pytest.raises(guard.AlreadyRunning) as caught:
+        guard.acquire(tmp_path / "elsewhere", TOKEN)
+    assert caught.value.pid == holder.pid
+    assert "already holds the host-wide guard for this token" in str(caught.value)
+    # A refused attempt leaves nothing held: its lock file is free again.
+    guard.take_lock_file_in(tmp_path / "elsewhere")
+
+
+def test_other_token_on_another_state_directory_runs_alongside(
+    tmp_path: Path, holder: subprocess.Popen[str]
+) -> None:
+    held = guard.acquire(tmp_path / "mine", "777:a-different-bot-token-entirely-0000")
+    held.release()
+
+
+def test_a_killed_holder_frees_both_guards(tmp_path: Path, holder: subprocess.Popen[str]) -> None:
+    """Kernel-held locks: no stale lock file to clean up after kill -9."""
+    holder.kill()
+    holder.wait()
+    held = guard.acquire(tmp_path / "held", TOKEN)
+    assert (tmp_path / "held" / "tradebotd.lock").read_text().strip().isdigit()
+    held.release()
+
+
+def test_many_probes_never_fill_the_guard_backlog(tmp_path: Path) -> None:
+    """A guard that answers probes keeps telling each new copy who holds it."""
+
+    async def probe_many() -> None:
+        held = guard.acquire(tmp_path / "a", TOKEN)
+        held.answer_probes(asyncio.get_running_loop())
+        for _ in range(20):
+            with pytest.raises(guard.AlreadyRunning) as caught:
+                await asyncio.to_thread(guard.acquire, tmp_path / "b", TOKEN)
+            assert caught.value.pid == os.getpid()
+        held.release(asyncio.get_running_loop())
+
+    asyncio.run(probe_many())

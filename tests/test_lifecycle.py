@@ -1,0 +1,151 @@
+"""The daemon as a process against the emulator: start order, single poller, signals."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from daemon.emulator.client import BotControl
+from tests.processes import DaemonProcess, NotifySocket, wait_until
+
+
+def test_replies_to_start_and_logs_polling_started(
+    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess]
+) -> None:
+    """A polling daemon answers /start, and says polling is live exactly once."""
+    daemon = DaemonProcess(tmp_path, bot).start()
+    daemons.append(daemon)
+    daemon.wait_polling()
+    bot.send_text(from_user=501, text="/start")
+    reply = bot.wait_for_sent(chat_id=501)[0]
+    assert reply["text"].startswith("Hello")
+    assert daemon.log().count("Polling service started successfully") == 1
+
+
+def test_second_copy_on_same_state_directory_is_refused_before_any_request(
+    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess]
+) -> None:
+    """A second copy exits non-zero naming the holder's PID, and never calls the API."""
+    first = DaemonProcess(tmp_path, bot, name="first").start()
+    daemons.append(first)
+    first.wait_polling()
+    requests_before = bot.counters()["requests"]
+    second = DaemonProcess(tmp_path, bot, name="second", state_directory=first.state_directory)
+    daemons.append(second.start())
+    assert second.wait_exit() == 75
+    assert f"another tradebotd (pid {first.pid}) already holds the lock" in second.log()
+    counters = bot.counters()
+    assert counters["requests"].get("getMe") == requests_before.get("getMe") == 1
+    assert counters["conflicts"] == 0
+
+
+def test_second_copy_with_another_state_directory_is_refused_by_the_host_guard(
+    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess]
+) -> None:
+    """Same token, different state dir: the host-wide guard names the holder's PID."""
+    first = DaemonProcess(tmp_path, bot, name="first").start()
+    daemons.append(first)
+    first.wait_polling()
+    second = DaemonProcess(tmp_path, bot, name="second", state_directory=tmp_path / "elsewhere")
+    daemons.append(second.start())
+    assert second.wait_exit() == 75
+    assert (
+        f"another tradebotd (pid {first.pid}) already holds the host-wide guard for this token"
+        in second.log()
+    )
+    assert bot.counters()["requests"].get("getMe") == 1
+    assert bot.counters()["conflicts"] == 0
+
+
+def test_webhook_left_from_before_is_deleted_and_its_pending_update_processed(
+    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess]
+) -> None:
+    """A leftover webhook is logged at WARNING with its URL, deleted, updates kept."""
+    bot.set_webhook_elsewhere("https://old-host.example/hook")
+    bot.send_text(from_user=502, text="/start")
+    daemon = DaemonProcess(tmp_path, bot).start()
+    daemons.append(daemon)
+    daemon.wait_polling()
+    assert bot.wait_for_sent(chat_id=502)[0]["text"].startswith("Hello")
+    log = daemon.log()
+    assert "WARNING  a webhook is set (https://old-host.example/hook, 1 pending updates)" in log
+    assert bot.summary()["webhook"] is None
+    assert bot.counters()["conflicts"] == 0
+
+
+def test_sigterm_sends_stopping_stores_the_offset_and_exits_zero(
+    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess], notify_socket: NotifySocket
+) -> None:
+    """SIGTERM: STOPPING=1, exit 0, the offset past the last update is in the database."""
+    daemon = DaemonProcess(tmp_path, bot, env={"NOTIFY_SOCKET": str(notify_socket.path)})
+    daemons.append(daemon.start())
+    notify_socket.wait_for("READY=1")
+    sent = [bot.send_text(from_user=user, text="/start") for user in (601, 602, 603)]
+    bot.wait_for_sent(count=3)
+    daemon.signal(signal.SIGTERM)
+    assert daemon.wait_exit(10) == 0
+    notify_socket.wait_for("STOPPING=1")
+    last_update_id = max(s["update_id"] for s in sent)
+    assert daemon.query("SELECT value FROM key_value WHERE key = 'poll.offset'") == [
+        (str(last_update_id + 1),)
+    ]
+    assert "stopped after" in daemon.log()
+
+
+def test_ready_status_and_heartbeat_lines(
+    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess], notify_socket: NotifySocket
+) -> None:
+    """READY=1 comes with a STATUS; the heartbeat logs `[hb] alive offset=N` and refreshes it."""
+    daemon = DaemonProcess(tmp_path, bot, env={"NOTIFY_SOCKET": str(notify_socket.path)})
+    daemons.append(daemon.start())
+    notify_socket.wait_for("READY=1")
+    bot.send_text(from_user=604, text="/start")
+    bot.wait_for_sent(chat_id=604)
+    daemon.wait_for_log(r"\[hb\] alive offset=\d+ updates=1 ", timeout=5)
+    statuses = notify_socket.lines("STATUS=")
+    assert statuses[0].startswith("STATUS=polling; offset=")
+    wait_until(lambda: any("updates=1" in s for s in notify_socket.lines("STATUS=")), 5, "STATUS")
+
+
+def test_without_polling_enabled_it_never_calls_get_updates(
+    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess], notify_socket: NotifySocket
+) -> None:
+    """POLLING_ENABLED=0: getMe, no getUpdates, no webhook change, and it says so."""
+    daemon = DaemonProcess(
+        tmp_path,
+        bot,
+        polling=False,
+        env={"NOTIFY_SOCKET": str(notify_socket.path), "WATCHDOG_USEC": "1000000"},
+    )
+    daemons.append(daemon.start())
+    notify_socket.wait_for("READY=1")
+    notify_socket.wait_for("WATCHDOG=1", count=3, timeout=5)
+    assert "NOT polling (POLLING_ENABLED is not 1)" in daemon.log()
+    requests = bot.counters()["requests"]
+    assert requests.get("getUpdates", 0) == 0
+    assert requests.get("getWebhookInfo", 0) == 0
+    assert daemon.stop() == 0
+
+
+def test_sighup_reloads_and_a_bad_config_keeps_the_running_one(
+    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess], notify_socket: NotifySocket
+) -> None:
+    """SIGHUP: RELOADING=1 then READY=1; an invalid file is reported and changes nothing."""
+    daemon = DaemonProcess(tmp_path, bot, env={"NOTIFY_SOCKET": str(notify_socket.path)})
+    daemons.append(daemon.start())
+    notify_socket.wait_for("READY=1")
+    daemon.config_path.write_text(daemon.config_path.read_text() + "\n[polling2]\n")
+    daemon.signal(signal.SIGHUP)
+    notify_socket.wait_for("RELOADING=1")
+    notify_socket.wait_for("READY=1", count=2)
+    daemon.wait_for_log(
+        rf"ERROR    reload failed, keeping the running configuration: {daemon.config_path}:"
+        r" unknown section \[polling2\]"
+    )
+    bot.send_text(from_user=605, text="/start")
+    assert bot.wait_for_sent(chat_id=605)[0]["text"].startswith("Hello")
+    daemon.config_path.write_text(daemon.config_path.read_text().replace("[polling2]", ""))
+    daemon.signal(signal.SIGHUP)
+    daemon.wait_for_log("INFO     reloaded configuration")
+    notify_socket.wait_for("READY=1", count=3)
+    assert daemon.stop() == 0
