@@ -6,13 +6,16 @@ import json
 import sys
 from pathlib import Path
 
-from bench.emulator_throughput import run
+from bench import daemon_throughput, emulator_throughput
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> int:
-    figures = {"emulator_throughput": run()}
+    figures = {
+        "emulator_throughput": emulator_throughput.run(),
+        "daemon_throughput": daemon_throughput.run(),
+    }
     RESULTS.mkdir(exist_ok=True)
     text = json.dumps(figures, indent=2)
     (RESULTS / "latest.json").write_text(text + "\n")

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from daemon.emulator.client import EmulatorClient
-from tests.conftest import start_emulator, stop_process
+from daemon.emulator.launcher import start_emulator, stop_process
 
 REQUESTS = 3000
 CONCURRENCY = 16

@@ -3,61 +3,17 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from daemon.emulator.client import BotControl, EmulatorClient
+from daemon.emulator.launcher import start_emulator, stop_process
 from tests.processes import DaemonProcess, NotifySocket
 
-REPO = Path(__file__).resolve().parent.parent
 # PTB 22 warns that RetryAfter.retry_after becomes a timedelta; opt in now.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
-
-
-def start_emulator(workdir: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
-    """A `tradebotd emulator` process on a free loopback port, and its base URL."""
-    port_file = workdir / "emulator.port"
-    log = (workdir / "emulator.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daemon",
-            "emulator",
-            "--port",
-            "0",
-            "--port-file",
-            str(port_file),
-            *extra,
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=REPO,
-    )
-    deadline = time.monotonic() + 20
-    while not port_file.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_process(process)
-            raise RuntimeError(f"emulator did not start: {(workdir / 'emulator.log').read_text()}")
-        time.sleep(0.05)
-    return process, f"http://127.0.0.1:{port_file.read_text().strip()}"
-
-
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    """Stop a process this test session started, by its PID only."""
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 @pytest.fixture(scope="session")

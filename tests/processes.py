@@ -17,8 +17,7 @@ from pathlib import Path
 import httpx
 
 from daemon.emulator.client import BotControl
-
-REPO = Path(__file__).resolve().parent.parent
+from daemon.emulator.launcher import REPO
 
 # Fast timings so conflict, back-off and watchdog behaviour shows within seconds.
 FAST_CONFIG = """\

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from daemon.emulator.client import BotControl
-from tests.conftest import REPO, start_emulator, stop_process
+from daemon.emulator.launcher import REPO, start_emulator, stop_process
 
 
 def tradebotd(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -4,25 +4,34 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from daemon.store.models import CommandCount, KnownChat
+from daemon.store.database import execute, timestamp
+from daemon.store.models import CommandCount
 
 
 def record_start(chat_id: int, kind: str, name: str, now: datetime) -> int:
     """Count a /start from this chat; returns how many it has sent in all."""
-    KnownChat.insert(
-        chat_id=chat_id, kind=kind, name=name, first_seen=now, last_seen=now, starts=1
-    ).on_conflict(
-        conflict_target=[KnownChat.chat_id],
-        update={KnownChat.starts: KnownChat.starts + 1, KnownChat.last_seen: now},
-    ).execute()
-    return KnownChat.get_by_id(chat_id).starts
+    row = execute(
+        "INSERT INTO known_chat (chat_id, kind, name, first_seen, last_seen, starts)"
+        " VALUES (?, ?, ?, ?, ?, 1)"
+        " ON CONFLICT (chat_id) DO UPDATE SET starts = known_chat.starts + 1,"
+        " last_seen = excluded.last_seen, name = excluded.name"
+        " RETURNING starts",
+        chat_id,
+        kind,
+        name,
+        timestamp(now),
+        timestamp(now),
+    ).fetchone()
+    return int(row[0])
 
 
 def count_command(command: str, now: datetime) -> None:
-    CommandCount.insert(day=now.date(), command=command, runs=1).on_conflict(
-        conflict_target=[CommandCount.day, CommandCount.command],
-        update={CommandCount.runs: CommandCount.runs + 1},
-    ).execute()
+    execute(
+        "INSERT INTO command_count (day, command, runs) VALUES (?, ?, 1)"
+        " ON CONFLICT (day, command) DO UPDATE SET runs = command_count.runs + 1",
+        now.date().isoformat(),
+        command,
+    )
 
 
 def commands_run(since_day: datetime) -> dict[str, int]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import peewee
 from playhouse.db_url import connect
@@ -22,6 +25,27 @@ SQLITE_PRAGMAS = {
     "foreign_keys": 1,
     "busy_timeout": 5000,
 }
+
+
+@functools.cache
+def _for_paramstyle(sql: str, param: str) -> str:
+    return sql if param == "?" else sql.replace("?", param)
+
+
+def execute(sql: str, *params: Any) -> Any:
+    """Run hand-written SQL (written with `?` placeholders) on the open database.
+
+    The per-update path uses these few portable statements (ON CONFLICT and RETURNING
+    work in SQLite >= 3.35 and PostgreSQL): building them through peewee's query
+    builder cost more than the rest of an update's processing together.
+    """
+    db = database.obj
+    return db.execute_sql(_for_paramstyle(sql, db.param), params)
+
+
+def timestamp(moment: datetime) -> str:
+    """The text peewee's DateTimeField stores, for hand-written statements."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def sqlite_path(url: str) -> Path | None:

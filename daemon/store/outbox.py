@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from daemon.store.database import execute, timestamp
 from daemon.store.models import OutboxMessage
 
 
-def enqueue(chat_id: int, text: str, now: datetime, parse_mode: str | None = "HTML") -> int:
-    return OutboxMessage.insert(
-        chat_id=chat_id, text=text, parse_mode=parse_mode, created_at=now
-    ).execute()
+def enqueue(chat_id: int, text: str, now: datetime, parse_mode: str | None = "HTML") -> None:
+    execute(
+        "INSERT INTO outbox_message (chat_id, text, parse_mode, created_at, attempts, dead)"
+        " VALUES (?, ?, ?, ?, 0, ?)",
+        chat_id,
+        text,
+        parse_mode,
+        timestamp(now),
+        False,
+    )
 
 
 def next_batch(limit: int = 50) -> list[OutboxMessage]:
@@ -22,8 +29,9 @@ def next_batch(limit: int = 50) -> list[OutboxMessage]:
     )
 
 
-def delivered(message_id: int) -> None:
-    OutboxMessage.delete_by_id(message_id)
+def delivered(message_ids: list[int]) -> None:
+    if message_ids:
+        OutboxMessage.delete().where(OutboxMessage.id.in_(message_ids)).execute()
 
 
 def failed(message_id: int, error: str, dead: bool) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from daemon.store.database import execute, timestamp
 from daemon.store.models import KeyValue, ProcessedUpdate
 
 OFFSET_KEY = "poll.offset"
@@ -15,16 +16,24 @@ def stored_offset() -> int:
     return int(row.value) if row else 0
 
 
-def was_processed(update_id: int) -> bool:
-    return ProcessedUpdate.get_or_none(ProcessedUpdate.update_id == update_id) is not None
-
-
 def mark_processed(update_id: int, now: datetime) -> int:
-    """Record the update as done and move the offset past it; returns the new offset."""
-    ProcessedUpdate.insert(update_id=update_id, processed_at=now).on_conflict_ignore().execute()
-    offset = max(stored_offset(), update_id + 1)
-    KeyValue.replace(key=OFFSET_KEY, value=str(offset)).execute()
-    return offset
+    """Record the update as done and move the offset past it; returns the new offset.
+
+    Updates are processed in id order, so the new offset is simply update_id + 1.
+    """
+    execute(
+        "INSERT INTO processed_update (update_id, processed_at) VALUES (?, ?)"
+        " ON CONFLICT (update_id) DO NOTHING",
+        update_id,
+        timestamp(now),
+    )
+    execute(
+        "INSERT INTO key_value (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        OFFSET_KEY,
+        str(update_id + 1),
+    )
+    return update_id + 1
 
 
 def prune_processed(keep: int = 5000) -> int:

@@ -111,6 +111,8 @@ class Poller:
                 if stop.is_set():
                     break  # unprocessed updates stay unconfirmed for the next start
                 await self._processor.process(update)
+                # Let the sender take its turn: replies go out while the batch drains.
+                await asyncio.sleep(0)
 
     def _answered(self) -> None:
         now = self._clock()

@@ -18,6 +18,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from daemon.store import outbox
 from daemon.store.database import Store
+from daemon.store.models import OutboxMessage
 from daemon.telegram.backoff import Backoff
 from daemon.telegram.errors import describe, retry_after_seconds
 from daemon.vitals import Vitals
@@ -58,11 +59,19 @@ class OutboxSender:
                 waiter.cancel()
                 stopper.cancel()
                 continue
-            for message in batch:
-                if not await self._send_one(message, stop):
-                    break
+            sent: list[int] = []
+            try:
+                for message in batch:
+                    if not await self._send_one(message, stop, sent):
+                        break
+            finally:
+                # One transaction per batch: a crash before it re-sends at most this
+                # batch (at-least-once), and the poller is not held up per message.
+                async with self._store.transaction():
+                    outbox.delivered(sent)
+                self._vitals.replies_sent += len(sent)
 
-    async def _send_one(self, message: outbox.OutboxMessage, stop: asyncio.Event) -> bool:
+    async def _send_one(self, message: OutboxMessage, stop: asyncio.Event, sent: list[int]) -> bool:
         """True when the message left the queue (sent or dead); False to retry later."""
         try:
             await self._bot.send_message(
@@ -88,7 +97,5 @@ class OutboxSender:
             await pause(stop, delay)
             return False
         self._backoff.reset()
-        async with self._store.transaction():
-            outbox.delivered(message.id)
-        self._vitals.replies_sent += 1
+        sent.append(message.id)
         return True
