@@ -28,8 +28,11 @@ PRIORITIES = {
 }
 PLAIN_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} {level: <8} {message}"
 JOURNAL_FORMAT = "{message}"
-# Libraries that log request URLs (which hold the token) at INFO.
-QUIET_LIBRARIES = ("httpx", "httpcore", "telegram", "apscheduler", "aiohttp.access")
+# Per-request noise, kept at WARNING even at LOG_LEVEL=DEBUG: httpx logs every request
+# URL (which holds the token) at INFO, peewee every SQL statement at DEBUG.
+QUIET_LIBRARIES = ("httpx", "httpcore", "peewee", "apscheduler", "aiohttp.access")
+# Chatty at INFO, useful at DEBUG: they follow LOG_LEVEL only when it is DEBUG or TRACE.
+VERBOSE_LIBRARIES = ("telegram",)
 # PTB logs a proxy's HTML 5xx page with a traceback at ERROR before raising; the poll
 # loop and the sender already report the failure in one line.
 SILENCED_LIBRARIES = ("telegram.request",)
@@ -129,7 +132,14 @@ def setup_logging(
         diagnose=False,
         colorize=False,
     )
-    logging.basicConfig(handlers=[_InterceptHandler()], level=logging.INFO, force=True)
+    debugging = level in ("TRACE", "DEBUG")
+    logging.basicConfig(
+        handlers=[_InterceptHandler()],
+        level=logging.DEBUG if debugging else logging.INFO,
+        force=True,
+    )
+    for name in VERBOSE_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.DEBUG if debugging else logging.WARNING)
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING)
     for name in SILENCED_LIBRARIES:

@@ -149,3 +149,21 @@ def test_sighup_reloads_and_a_bad_config_keeps_the_running_one(
     daemon.wait_for_log("INFO     reloaded configuration")
     notify_socket.wait_for("READY=1", count=3)
     assert daemon.stop() == 0
+
+
+def test_the_token_never_reaches_the_log_even_at_debug(
+    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess]
+) -> None:
+    """Start, commands, a 5xx and a conflict at DEBUG: the secret appears nowhere."""
+    daemon = DaemonProcess(tmp_path, bot, admin_ids="606", env={"LOG_LEVEL": "DEBUG"})
+    daemons.append(daemon.start())
+    daemon.wait_polling()
+    bot.add_fault("status", method="getUpdates", times=1, status=500)
+    bot.add_fault("conflict", method="getUpdates", times=1)
+    for text in ("/start", "/status", "/help"):
+        bot.send_text(from_user=606, text=text)
+    bot.wait_for_sent(chat_id=606, count=3)
+    assert daemon.stop() == 0
+    log = daemon.log()
+    assert "DEBUG" in log
+    assert bot.token.split(":", 1)[1] not in log

@@ -19,10 +19,12 @@ def our_get_updates(bot: BotControl) -> int:
 
 
 def test_foreign_poller_is_detected_reported_once_not_fought_then_polling_resumes(
-    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess]
+    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess], notify_socket: NotifySocket
 ) -> None:
     """Repeated 409s: ERROR with advice, one admin message, a bounded poll rate, recovery."""
-    daemon = DaemonProcess(tmp_path, bot, admin_ids=str(ADMIN)).start()
+    daemon = DaemonProcess(
+        tmp_path, bot, admin_ids=str(ADMIN), env={"NOTIFY_SOCKET": str(notify_socket.path)}
+    ).start()
     daemons.append(daemon)
     daemon.wait_polling()
     bot.send_text(from_user=ADMIN, text="/start")  # Telegram: a bot writes only to known chats
@@ -40,6 +42,15 @@ def test_foreign_poller_is_detected_reported_once_not_fought_then_polling_resume
         assert ours <= elapsed / (0.75 * CONFLICT_DELAY) + 1
         assert ours >= 1  # and it keeps trying, so it notices when the other one goes
         assert legacy.conflicts > 0
+        wait_until(
+            lambda: any(
+                line.startswith("STATUS=CONFLICT: another poller holds the token")
+                for line in notify_socket.lines("STATUS=")
+            ),
+            5,
+            "a truthful STATUS",
+        )
+        daemon.wait_for_log(r"\[hb\] alive offset=\d+ .* state=conflict ")
     warning = bot.wait_for_sent(chat_id=ADMIN, count=2)[1]
     assert "Another process is polling this bot's token" in warning["text"]
     daemon.wait_for_log("conflict cleared", timeout=20)
