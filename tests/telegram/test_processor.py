@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import time
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from daemon.telegram.conflicts import ConflictTracker
 from daemon.telegram.liveness import PollLiveness
 from daemon.telegram.processor import UpdateProcessor
 from daemon.vitals import Vitals
-from tests.processes import DaemonProcess, wait_until
+from tests.processes import DaemonProcess
 
 NOW = datetime(2026, 11, 28, 12, 0, 0)
 
@@ -127,9 +128,13 @@ def test_kill9_at_random_points_loses_no_command_and_applies_none_twice(
             expected[user] += 1
         daemon = DaemonProcess(tmp_path, bot, name=f"run{run}", state_directory=state).start()
         daemons.append(daemon)
-        # A random point in the stream: kill as soon as the stored offset passes it.
-        target = rng.randrange(min(sent), max(sent) + 1)
-        wait_until(lambda d=daemon, t=target: stored_offset(d) >= t, 30, f"offset {target}")
+        # A random point in the first 70 % of the stream: kill as soon as the stored
+        # offset passes it (polled tightly: the daemon drains ~1000 updates/s).
+        target = rng.randrange(min(sent), min(sent) + len(sent) * 7 // 10)
+        deadline = time.monotonic() + 30
+        while stored_offset(daemon) < target:
+            assert time.monotonic() < deadline, f"offset {target} not reached"
+            time.sleep(0.001)
         daemon.kill9()
         offset = stored_offset(daemon)
         if min(sent) < offset <= max(sent):
@@ -143,6 +148,6 @@ def test_kill9_at_random_points_loses_no_command_and_applies_none_twice(
     starts = dict(final.query("SELECT chat_id, starts FROM known_chat"))
     assert starts == dict(expected), f"seed {seed}"
     assert final.query("SELECT sum(runs) FROM command_count WHERE command='start'") == [(total,)]
-    assert interrupted >= 7, f"only {interrupted} of 10 kills landed mid-stream (seed {seed})"
+    assert interrupted >= 8, f"only {interrupted} of 10 kills landed mid-stream (seed {seed})"
     for user, count in expected.items():
         assert len(bot.wait_for_sent(chat_id=user, count=count, timeout=30)) >= count
