@@ -34,8 +34,6 @@ from daemon.systemd import Notifier, watchdog_interval
 from daemon.telegram import dispatch
 from daemon.telegram.backoff import Backoff
 from daemon.telegram.bot import build_application
-from daemon.telegram.conflicts import ConflictTracker
-from daemon.telegram.liveness import PollLiveness
 from daemon.telegram.poller import Poller
 from daemon.telegram.processor import UpdateProcessor
 from daemon.telegram.sender import OutboxSender
@@ -183,18 +181,8 @@ class Daemon:
                 logger.warning("the previous run did not stop cleanly (crash, kill or watchdog)")
             if not settings.admin_ids:
                 logger.warning("ADMIN_IDS is empty: every admin command will be refused")
-            self.vitals = Vitals(
-                version=__version__,
-                polling_enabled=settings.polling_enabled,
-                started_at=started,
-                liveness=PollLiveness(settings.polling.timeout, settings.polling.watchdog_grace),
-                conflicts=ConflictTracker(
-                    settings.polling.conflict_threshold,
-                    settings.polling.conflict_window,
-                    Backoff(settings.polling.conflict_delay, settings.polling.conflict_delay_max),
-                    quiet=settings.polling.timeout + 5,
-                ),
-                offset=offset,
+            self.vitals = Vitals.starting(
+                __version__, settings.polling_enabled, started, settings.polling, offset
             )
             return await self._serve(loop, store)
         finally:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from daemon.config import PollingSettings
+from daemon.telegram.backoff import Backoff
 from daemon.telegram.conflicts import ConflictTracker
 from daemon.telegram.liveness import PollLiveness
 
@@ -27,6 +29,31 @@ class Vitals:
     outbox_backlog: int = 0
     bot_username: str = ""
     notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def starting(
+        cls,
+        version: str,
+        polling_enabled: bool,
+        started_at: float,
+        polling: PollingSettings,
+        offset: int = 0,
+    ) -> Vitals:
+        """Fresh vitals whose liveness and conflict policy follow `polling`."""
+        return cls(
+            version=version,
+            polling_enabled=polling_enabled,
+            started_at=started_at,
+            liveness=PollLiveness(polling.timeout, polling.watchdog_grace),
+            conflicts=ConflictTracker(
+                polling.conflict_threshold,
+                polling.conflict_window,
+                Backoff(polling.conflict_delay, polling.conflict_delay_max),
+                # Cleared once polls are answered for a whole long poll without a 409.
+                quiet=polling.timeout + 5,
+            ),
+            offset=offset,
+        )
 
     def snapshot(self, now: float) -> Snapshot:
         return Snapshot(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from daemon.emulator.client import BotControl, EmulatorClient
 from daemon.emulator.launcher import start_emulator, stop_process
-from tests.processes import DaemonProcess, NotifySocket
+from tests.processes import DaemonProcess, Launch, NotifySocket
 
 # PTB 22 warns that RetryAfter.retry_after becomes a timedelta; opt in now.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -37,10 +38,16 @@ def bot(emulator: EmulatorClient) -> BotControl:
 
 
 @pytest.fixture
-def daemons(tmp_path: Path) -> Iterator[list[DaemonProcess]]:
-    """Daemons a test starts; each is stopped by PID at teardown, whatever happened."""
+def launch(tmp_path: Path, bot: BotControl) -> Iterator[Launch]:
+    """Start daemons for this test's bot; each is stopped by PID at teardown."""
     started: list[DaemonProcess] = []
-    yield started
+
+    def start(polling_started: bool = True, **options: Any) -> DaemonProcess:
+        daemon = DaemonProcess(tmp_path, bot, **options).start()
+        started.append(daemon)
+        return daemon.wait_polling() if polling_started else daemon
+
+    yield start
     for daemon in started:
         daemon.stop()
 

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Protocol
 
 import httpx
 
@@ -180,6 +181,12 @@ class DaemonProcess:
         """Read the daemon's real SQLite file."""
         with sqlite3.connect(self.state_directory / "tradebotd.db") as db:
             return list(db.execute(sql, params))
+
+
+class Launch(Protocol):
+    """The `launch` fixture: start a daemon for the test's bot (and wait until it polls)."""
+
+    def __call__(self, polling_started: bool = True, **options: Any) -> DaemonProcess: ...
 
 
 class ForeignPoller:

@@ -6,16 +6,12 @@ import signal
 from pathlib import Path
 
 from daemon.emulator.client import BotControl
-from tests.processes import DaemonProcess, NotifySocket, wait_until
+from tests.processes import Launch, NotifySocket, wait_until
 
 
-def test_replies_to_start_and_logs_polling_started(
-    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess]
-) -> None:
+def test_replies_to_start_and_logs_polling_started(bot: BotControl, launch: Launch) -> None:
     """A polling daemon answers /start, and says polling is live exactly once."""
-    daemon = DaemonProcess(tmp_path, bot).start()
-    daemons.append(daemon)
-    daemon.wait_polling()
+    daemon = launch()
     bot.send_text(from_user=501, text="/start")
     reply = bot.wait_for_sent(chat_id=501)[0]
     assert reply["text"].startswith("Hello")
@@ -23,15 +19,12 @@ def test_replies_to_start_and_logs_polling_started(
 
 
 def test_second_copy_on_same_state_directory_is_refused_before_any_request(
-    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess]
+    bot: BotControl, launch: Launch
 ) -> None:
     """A second copy exits non-zero naming the holder's PID, and never calls the API."""
-    first = DaemonProcess(tmp_path, bot, name="first").start()
-    daemons.append(first)
-    first.wait_polling()
+    first = launch(name="first")
     requests_before = bot.counters()["requests"]
-    second = DaemonProcess(tmp_path, bot, name="second", state_directory=first.state_directory)
-    daemons.append(second.start())
+    second = launch(name="second", state_directory=first.state_directory, polling_started=False)
     assert second.wait_exit() == 75
     assert f"another tradebotd (pid {first.pid}) already holds the lock" in second.log()
     counters = bot.counters()
@@ -40,14 +33,11 @@ def test_second_copy_on_same_state_directory_is_refused_before_any_request(
 
 
 def test_second_copy_with_another_state_directory_is_refused_by_the_host_guard(
-    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess]
+    tmp_path: Path, bot: BotControl, launch: Launch
 ) -> None:
     """Same token, different state dir: the host-wide guard names the holder's PID."""
-    first = DaemonProcess(tmp_path, bot, name="first").start()
-    daemons.append(first)
-    first.wait_polling()
-    second = DaemonProcess(tmp_path, bot, name="second", state_directory=tmp_path / "elsewhere")
-    daemons.append(second.start())
+    first = launch(name="first")
+    second = launch(name="second", state_directory=tmp_path / "elsewhere", polling_started=False)
     assert second.wait_exit() == 75
     assert (
         f"another tradebotd (pid {first.pid}) already holds the host-wide guard for this token"
@@ -58,14 +48,12 @@ def test_second_copy_with_another_state_directory_is_refused_by_the_host_guard(
 
 
 def test_webhook_left_from_before_is_deleted_and_its_pending_update_processed(
-    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess]
+    bot: BotControl, launch: Launch
 ) -> None:
     """A leftover webhook is logged at WARNING with its URL, deleted, updates kept."""
     bot.set_webhook_elsewhere("https://old-host.example/hook")
     bot.send_text(from_user=502, text="/start")
-    daemon = DaemonProcess(tmp_path, bot).start()
-    daemons.append(daemon)
-    daemon.wait_polling()
+    daemon = launch()
     assert bot.wait_for_sent(chat_id=502)[0]["text"].startswith("Hello")
     log = daemon.log()
     assert "WARNING  a webhook is set (https://old-host.example/hook, 1 pending updates)" in log
@@ -74,11 +62,10 @@ def test_webhook_left_from_before_is_deleted_and_its_pending_update_processed(
 
 
 def test_sigterm_sends_stopping_stores_the_offset_and_exits_zero(
-    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess], notify_socket: NotifySocket
+    bot: BotControl, launch: Launch, notify_socket: NotifySocket
 ) -> None:
     """SIGTERM: STOPPING=1, exit 0, the offset past the last update is in the database."""
-    daemon = DaemonProcess(tmp_path, bot, env={"NOTIFY_SOCKET": str(notify_socket.path)})
-    daemons.append(daemon.start())
+    daemon = launch(env={"NOTIFY_SOCKET": str(notify_socket.path)}, polling_started=False)
     notify_socket.wait_for("READY=1")
     sent = [bot.send_text(from_user=user, text="/start") for user in (601, 602, 603)]
     bot.wait_for_sent(count=3)
@@ -93,11 +80,10 @@ def test_sigterm_sends_stopping_stores_the_offset_and_exits_zero(
 
 
 def test_ready_status_and_heartbeat_lines(
-    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess], notify_socket: NotifySocket
+    bot: BotControl, launch: Launch, notify_socket: NotifySocket
 ) -> None:
     """READY=1 comes with a STATUS; the heartbeat logs `[hb] alive offset=N` and refreshes it."""
-    daemon = DaemonProcess(tmp_path, bot, env={"NOTIFY_SOCKET": str(notify_socket.path)})
-    daemons.append(daemon.start())
+    daemon = launch(env={"NOTIFY_SOCKET": str(notify_socket.path)}, polling_started=False)
     notify_socket.wait_for("READY=1")
     bot.send_text(from_user=604, text="/start")
     bot.wait_for_sent(chat_id=604)
@@ -108,16 +94,14 @@ def test_ready_status_and_heartbeat_lines(
 
 
 def test_without_polling_enabled_it_never_calls_get_updates(
-    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess], notify_socket: NotifySocket
+    bot: BotControl, launch: Launch, notify_socket: NotifySocket
 ) -> None:
     """POLLING_ENABLED=0: getMe, no getUpdates, no webhook change, and it says so."""
-    daemon = DaemonProcess(
-        tmp_path,
-        bot,
+    daemon = launch(
         polling=False,
         env={"NOTIFY_SOCKET": str(notify_socket.path), "WATCHDOG_USEC": "1000000"},
+        polling_started=False,
     )
-    daemons.append(daemon.start())
     notify_socket.wait_for("READY=1")
     notify_socket.wait_for("WATCHDOG=1", count=3, timeout=5)
     assert "NOT polling (POLLING_ENABLED is not 1)" in daemon.log()
@@ -128,11 +112,10 @@ def test_without_polling_enabled_it_never_calls_get_updates(
 
 
 def test_sighup_reloads_and_a_bad_config_keeps_the_running_one(
-    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess], notify_socket: NotifySocket
+    bot: BotControl, launch: Launch, notify_socket: NotifySocket
 ) -> None:
     """SIGHUP: RELOADING=1 then READY=1; an invalid file is reported and changes nothing."""
-    daemon = DaemonProcess(tmp_path, bot, env={"NOTIFY_SOCKET": str(notify_socket.path)})
-    daemons.append(daemon.start())
+    daemon = launch(env={"NOTIFY_SOCKET": str(notify_socket.path)}, polling_started=False)
     notify_socket.wait_for("READY=1")
     daemon.config_path.write_text(daemon.config_path.read_text() + "\n[polling2]\n")
     daemon.signal(signal.SIGHUP)
@@ -151,12 +134,9 @@ def test_sighup_reloads_and_a_bad_config_keeps_the_running_one(
     assert daemon.stop() == 0
 
 
-def test_the_token_never_reaches_the_log_even_at_debug(
-    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess]
-) -> None:
+def test_the_token_never_reaches_the_log_even_at_debug(bot: BotControl, launch: Launch) -> None:
     """Start, commands, a 5xx and a conflict at DEBUG: the secret appears nowhere."""
-    daemon = DaemonProcess(tmp_path, bot, admin_ids="606", env={"LOG_LEVEL": "DEBUG"})
-    daemons.append(daemon.start())
+    daemon = launch(admin_ids="606", env={"LOG_LEVEL": "DEBUG"}, polling_started=False)
     daemon.wait_polling()
     bot.add_fault("status", method="getUpdates", times=1, status=500)
     bot.add_fault("conflict", method="getUpdates", times=1)

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from daemon.telegram.backoff import Backoff
-from daemon.telegram.conflicts import ConflictTracker
-from daemon.telegram.liveness import PollLiveness
+from daemon.config import PollingSettings
 from daemon.vitals import Vitals, heartbeat_line, status_line
 
 
 def vitals(polling: bool = True) -> Vitals:
-    v = Vitals(
-        version="1.0",
-        polling_enabled=polling,
-        started_at=100.0,
-        liveness=PollLiveness(30, 15),
-        conflicts=ConflictTracker(3, 60, Backoff(15, 60)),
-        state="polling",
-        offset=812,
-        updates_handled=17,
-        replies_sent=16,
-    )
+    v = Vitals.starting("1.0", polling, 100.0, PollingSettings(), offset=812)
+    v.state, v.updates_handled, v.replies_sent = "polling", 17, 16
     v.liveness.answered(3700.0, 0)
     return v
 

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from daemon.emulator.client import BotControl
-from tests.processes import DaemonProcess
+from tests.processes import DaemonProcess, Launch
 
 ADMIN, USER = 801, 802
 
 
 @pytest.fixture
-def daemon(tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess]) -> DaemonProcess:
+def daemon(bot: BotControl, launch: Launch) -> DaemonProcess:
     bot.set_flood(enabled=False)
-    started = DaemonProcess(tmp_path, bot, admin_ids=str(ADMIN)).start()
-    daemons.append(started)
-    return started.wait_polling()
+    return launch(admin_ids=str(ADMIN))
 
 
 def ask(bot: BotControl, user: int, text: str) -> str:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 from daemon.emulator.client import BotControl
 from daemon.telegram.bot import USER_AGENT
-from tests.processes import DaemonProcess, ForeignPoller, NotifySocket, wait_until
+from tests.processes import ForeignPoller, Launch, NotifySocket, wait_until
 
 ADMIN = 700
 CONFLICT_DELAY = 0.6  # FAST_CONFIG's [polling] conflict_delay
@@ -19,14 +18,10 @@ def our_get_updates(bot: BotControl) -> int:
 
 
 def test_foreign_poller_is_detected_reported_once_not_fought_then_polling_resumes(
-    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess], notify_socket: NotifySocket
+    bot: BotControl, launch: Launch, notify_socket: NotifySocket
 ) -> None:
     """Repeated 409s: ERROR with advice, one admin message, a bounded poll rate, recovery."""
-    daemon = DaemonProcess(
-        tmp_path, bot, admin_ids=str(ADMIN), env={"NOTIFY_SOCKET": str(notify_socket.path)}
-    ).start()
-    daemons.append(daemon)
-    daemon.wait_polling()
+    daemon = launch(admin_ids=str(ADMIN), env={"NOTIFY_SOCKET": str(notify_socket.path)})
     bot.send_text(from_user=ADMIN, text="/start")  # Telegram: a bot writes only to known chats
     bot.wait_for_sent(chat_id=ADMIN)
     with ForeignPoller(bot) as legacy:
@@ -61,15 +56,13 @@ def test_foreign_poller_is_detected_reported_once_not_fought_then_polling_resume
 
 
 def test_watchdog_pings_stop_while_polls_hang_and_resume_when_answered(
-    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess], notify_socket: NotifySocket
+    bot: BotControl, launch: Launch, notify_socket: NotifySocket
 ) -> None:
     """A getUpdates that never returns stops WATCHDOG=1; answers bring the pings back."""
-    daemon = DaemonProcess(
-        tmp_path,
-        bot,
+    daemon = launch(
         env={"NOTIFY_SOCKET": str(notify_socket.path), "WATCHDOG_USEC": "1000000"},
+        polling_started=False,
     )
-    daemons.append(daemon.start())
     notify_socket.wait_for("WATCHDOG=1", count=3)
     bot.add_fault("delay", method="getUpdates", times=-1, seconds=60)
     daemon.wait_for_log("withholding WATCHDOG=1 so systemd restarts the daemon", timeout=20)
@@ -82,13 +75,9 @@ def test_watchdog_pings_stop_while_polls_hang_and_resume_when_answered(
     notify_socket.wait_for("WATCHDOG=1", count=pings + 2)
 
 
-def test_server_errors_back_off_and_polling_continues(
-    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess]
-) -> None:
+def test_server_errors_back_off_and_polling_continues(bot: BotControl, launch: Launch) -> None:
     """5xx on getUpdates: warnings with growing pauses, then normal service."""
-    daemon = DaemonProcess(tmp_path, bot).start()
-    daemons.append(daemon)
-    daemon.wait_polling()
+    daemon = launch()
     bot.add_fault("status", method="getUpdates", times=4, status=502)
     daemon.wait_for_log(r"getUpdates failed: Bad Gateway.*; retrying in", count=4, timeout=20)
     bot.send_text(from_user=702, text="/start")
@@ -97,13 +86,9 @@ def test_server_errors_back_off_and_polling_continues(
     assert delays[-1] > delays[0]  # exponential, not a tight loop
 
 
-def test_retry_after_on_get_updates_is_honoured(
-    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess]
-) -> None:
+def test_retry_after_on_get_updates_is_honoured(bot: BotControl, launch: Launch) -> None:
     """A 429 on getUpdates: the loop waits the seconds Telegram asked for."""
-    daemon = DaemonProcess(tmp_path, bot).start()
-    daemons.append(daemon)
-    daemon.wait_polling()
+    daemon = launch()
     before = our_get_updates(bot)
     bot.add_fault("flood", method="getUpdates", times=1, retry_after=2)
     daemon.wait_for_log("getUpdates: flood control, waiting 2s as told")

@@ -13,16 +13,14 @@ import pytest
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes
 
+from daemon.config import PollingSettings
 from daemon.emulator.client import BotControl
 from daemon.store import chats, progress, schema
 from daemon.store.database import Store, open_database
 from daemon.store.models import KnownChat, OutboxMessage
-from daemon.telegram.backoff import Backoff
-from daemon.telegram.conflicts import ConflictTracker
-from daemon.telegram.liveness import PollLiveness
 from daemon.telegram.processor import UpdateProcessor
 from daemon.vitals import Vitals
-from tests.processes import DaemonProcess
+from tests.processes import DaemonProcess, Launch
 
 NOW = datetime(2026, 11, 28, 12, 0, 0)
 
@@ -63,13 +61,7 @@ async def make_processor(
 
     app.add_handler(CommandHandler("count", count))
     app.add_handler(CommandHandler("explode", explode))
-    vitals = Vitals(
-        version="test",
-        polling_enabled=True,
-        started_at=0.0,
-        liveness=PollLiveness(30, 15),
-        conflicts=ConflictTracker(3, 120, Backoff(15, 60)),
-    )
+    vitals = Vitals.starting("test", True, 0.0, PollingSettings())
     committed: list[int] = []
     processor = UpdateProcessor(app, store, vitals, lambda: NOW, lambda: committed.append(1))
     return app, processor, vitals
@@ -108,7 +100,7 @@ def stored_offset(daemon: DaemonProcess) -> int:
 
 
 def test_kill9_at_random_points_loses_no_command_and_applies_none_twice(
-    tmp_path: Path, bot: BotControl, daemons: list[DaemonProcess]
+    tmp_path: Path, bot: BotControl, launch: Launch
 ) -> None:
     """Over many runs killed with SIGKILL mid-stream, every /start counts exactly once
     and gets at least one reply."""
@@ -126,8 +118,7 @@ def test_kill9_at_random_points_loses_no_command_and_applies_none_twice(
             user = rng.choice(users)
             sent.append(bot.send_text(from_user=user, text="/start")["update_id"])
             expected[user] += 1
-        daemon = DaemonProcess(tmp_path, bot, name=f"run{run}", state_directory=state).start()
-        daemons.append(daemon)
+        daemon = launch(name=f"run{run}", state_directory=state, polling_started=False)
         # A random point in the first 70 % of the stream: kill as soon as the stored
         # offset passes it (polled tightly: the daemon drains ~1000 updates/s).
         target = rng.randrange(min(sent), min(sent) + len(sent) * 7 // 10)
@@ -139,9 +130,7 @@ def test_kill9_at_random_points_loses_no_command_and_applies_none_twice(
         offset = stored_offset(daemon)
         if min(sent) < offset <= max(sent):
             interrupted += 1
-    final = DaemonProcess(tmp_path, bot, name="final", state_directory=state).start()
-    daemons.append(final)
-    final.wait_polling()
+    final = launch(name="final", state_directory=state)
     total = sum(expected.values())
     last_update = total + 0  # update ids start at 1 for a fresh bot
     final.wait_for_log(rf"\[hb\] alive offset={last_update + 1} ", timeout=30)

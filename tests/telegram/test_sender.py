@@ -9,13 +9,11 @@ from pathlib import Path
 import pytest
 from telegram.ext import ExtBot
 
+from daemon.config import PollingSettings
 from daemon.emulator.client import BotControl
 from daemon.store import outbox, schema
 from daemon.store.database import Store, open_database
 from daemon.store.models import OutboxMessage
-from daemon.telegram.backoff import Backoff
-from daemon.telegram.conflicts import ConflictTracker
-from daemon.telegram.liveness import PollLiveness
 from daemon.telegram.sender import OutboxSender
 from daemon.vitals import Vitals
 from tests.processes import wait_until
@@ -33,7 +31,7 @@ def store(tmp_path: Path) -> Store:
 
 async def drain(bot: BotControl, store: Store, texts: list[tuple[int, str]]) -> Vitals:
     """Queue `texts`, run a real sender until the outbox has nothing left to try."""
-    vitals = Vitals("t", True, 0.0, PollLiveness(30, 15), ConflictTracker(3, 60, Backoff(1, 2)))
+    vitals = Vitals.starting("test", True, 0.0, PollingSettings())
     async with store.transaction():
         for chat_id, text in texts:
             outbox.enqueue(chat_id, text, NOW)
