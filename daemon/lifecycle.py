@@ -138,12 +138,14 @@ class Daemon:
 
     def _install_signals(self, loop: asyncio.AbstractEventLoop) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, self._request_stop, signal.Signals(signum).name)
+            loop.add_signal_handler(
+                signum, self._request_stop, f"{signal.Signals(signum).name} received"
+            )
         loop.add_signal_handler(signal.SIGHUP, self.reload)
 
-    def _request_stop(self, name: str) -> None:
+    def _request_stop(self, reason: str) -> None:
         if not self.stop.is_set():
-            logger.info("{} received: stopping", name)
+            logger.info("{}: stopping", reason)
             self.notifier.stopping("stopping: finishing the update in hand")
             self.stop.set()
 
@@ -274,7 +276,8 @@ class Daemon:
         await self._stop_tasks(tasks, sender_stop)
         stopper.cancel()
         async with store.transaction():
-            events.record("stop", utcnow(), f"status {status}")
+            # Only a clean stop is a "stop": the next start reports anything else.
+            events.record("stop" if status == EX_OK else "failure", utcnow(), f"status {status}")
         s = vitals.snapshot(self.clock())
         logger.info(
             "stopped after {}: offset={} updates={} replies={} conflicts={} outbox={} status={}",

@@ -9,6 +9,7 @@ only then "Polling service started successfully" is logged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -73,6 +74,8 @@ class Poller:
         if not poll.done():
             # Nothing is lost: the offset only moves when an update's effects commit.
             poll.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TelegramError):
+                await poll
             return None
         return poll.result()
 
