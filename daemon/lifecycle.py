@@ -17,23 +17,25 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from loguru import logger
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 
 from daemon import __version__, guard
-from daemon.commands import core
-from daemon.commands.registry import Registry, Services
+from daemon.commands.catalogue import build_registry
+from daemon.commands.registry import Services
 from daemon.config import ConfigError, Settings, load_settings
 from daemon.heartbeat import Heartbeat
 from daemon.logs import RingBuffer, setup_logging
-from daemon.store import events, outbox, progress, schema
+from daemon.store import events, keys, outbox, progress, schema
 from daemon.store.database import Store, open_database
 from daemon.systemd import Notifier, watchdog_interval
 from daemon.telegram import dispatch
 from daemon.telegram.backoff import Backoff
 from daemon.telegram.bot import build_application
+from daemon.telegram.menus import Menus
 from daemon.telegram.poller import Poller
 from daemon.telegram.processor import UpdateProcessor
 from daemon.telegram.sender import OutboxSender
@@ -69,6 +71,7 @@ class Daemon:
     clock: Callable[[], float] = time.monotonic
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     vitals: Vitals = field(init=False)
+    _menus: Menus = field(init=False)
 
     def current_settings(self) -> Settings:
         return self.settings
@@ -134,6 +137,7 @@ class Daemon:
             self.settings = fresh
             setup_logging(fresh.log_level, [fresh.token], self.environ, ring=self.ring)
             logger.info("reloaded configuration")
+            self._menus.changed()
         self.notifier.ready(status_line(self.vitals.snapshot(self.clock())))
 
     def _install_signals(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -162,14 +166,14 @@ class Daemon:
         loop = asyncio.get_running_loop()
         held.answer_probes(loop)
         try:
-            return await self._run_guarded(loop)
+            return await self._run_guarded(loop, held.lock_path)
         except StartupError as exc:
             logger.error("{}", exc)
             return exc.status
         finally:
             held.release(loop)
 
-    async def _run_guarded(self, loop: asyncio.AbstractEventLoop) -> int:
+    async def _run_guarded(self, loop: asyncio.AbstractEventLoop, lock_path: Path) -> int:
         settings = self.settings
         started = self.clock()
         store = self._open_store()
@@ -179,6 +183,7 @@ class Daemon:
                 unclean = previous is not None and previous.kind != "stop"
                 events.record("start", utcnow(), "after an unclean exit" if unclean else "")
                 offset = progress.stored_offset()
+                button_key = keys.button_key()
             if unclean:
                 logger.warning("the previous run did not stop cleanly (crash, kill or watchdog)")
             if not settings.admin_ids:
@@ -186,17 +191,35 @@ class Daemon:
             self.vitals = Vitals.starting(
                 __version__, settings.polling_enabled, started, settings.polling, offset
             )
-            return await self._serve(loop, store)
+            return await self._serve(loop, store, lock_path, button_key)
         finally:
             store.close()
 
-    async def _serve(self, loop: asyncio.AbstractEventLoop, store: Store) -> int:
+    async def _serve(
+        self, loop: asyncio.AbstractEventLoop, store: Store, lock_path: Path, button_key: bytes
+    ) -> int:
         settings, vitals = self.settings, self.vitals
         app = build_application(settings)
-        registry = Registry()
-        core.register(registry)
-        services = Services(vitals, self.current_settings, registry, self.clock)
-        dispatch.install(app, services, utcnow)
+        registry = build_registry()
+
+        async def read_admins() -> list[int]:
+            async with store.lock:
+                return services.all_admins()
+
+        menus = Menus(app.bot, registry, read_admins)
+        services = Services(
+            vitals,
+            self.current_settings,
+            registry,
+            self.clock,
+            self.ring,
+            watchdog_interval=watchdog_interval(self.environ),
+            lock_path=lock_path,
+            watchdog_pings=lambda: self.notifier.watchdog_pings,
+            menus_changed=menus.changed,
+        )
+        self._menus = menus
+        dispatch.install(app, services, dispatch.Outgoing(lambda: button_key, time.time), utcnow)
         sender = OutboxSender(app.bot, store, vitals)
         processor = UpdateProcessor(app, store, vitals, utcnow, sender.wake)
         await self._connect(app)
@@ -204,14 +227,20 @@ class Daemon:
             vitals.bot_username = app.bot.username
             if settings.polling_enabled:
                 await self._clear_webhook(app)
+            await menus.publish(await read_admins())
             self._install_signals(loop)
-            return await self._serve_ready(app, store, sender, processor)
+            return await self._serve_ready(app, store, sender, processor, menus)
         finally:
             with contextlib.suppress(Exception):
                 await app.shutdown()
 
     async def _serve_ready(
-        self, app: Application, store: Store, sender: OutboxSender, processor: UpdateProcessor
+        self,
+        app: Application,
+        store: Store,
+        sender: OutboxSender,
+        processor: UpdateProcessor,
+        menus: Menus,
     ) -> int:
         settings, vitals = self.settings, self.vitals
         vitals.state = "polling" if settings.polling_enabled else "no-polling"
@@ -256,6 +285,7 @@ class Daemon:
         tasks = {
             "sender": asyncio.create_task(sender.run(sender_stop)),
             "heartbeat": asyncio.create_task(heartbeat.run(self.stop)),
+            "menus": asyncio.create_task(menus.run(self.stop)),
         }
         if settings.polling_enabled:
             poller = Poller(

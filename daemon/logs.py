@@ -82,6 +82,10 @@ class RingBuffer:
     def add(self, level_no: int, line: str) -> None:
         self.lines.append((level_no, line))
 
+    def last(self, count: int, min_level_no: int = 0) -> list[str]:
+        matching = [line for level_no, line in self.lines if level_no >= min_level_no]
+        return matching[-count:]
+
 
 class _InterceptHandler(logging.Handler):
     """Sends stdlib logging records (PTB, httpx, aiohttp) to loguru."""
@@ -98,7 +102,9 @@ def _make_sink(stream: TextIO, redact: Redactor, journal: bool, ring: RingBuffer
     def sink(message: Any) -> None:
         record = message.record
         text = redact(str(message))
-        ring.add(record["level"].no, text.rstrip("\n"))
+        # The ring always keeps time and level, even when the journal adds its own.
+        head = f"{record['time']:%Y-%m-%d %H:%M:%S} {record['level'].name:<8} "
+        ring.add(record["level"].no, redact(head + record["message"]))
         if journal:
             prefix = f"<{PRIORITIES.get(record['level'].name, 6)}>"
             # Each line of a traceback is its own journal entry: give each its priority.

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from daemon.emulator.client import BotControl
+from daemon.store import schema
 from daemon.emulator.launcher import REPO, start_emulator, stop_process
 
 
@@ -127,6 +128,6 @@ def test_db_upgrade_creates_then_reports_the_schema(tmp_path: Path) -> None:
     env = {"STATE_DIRECTORY": str(tmp_path / "state")}
     first = tradebotd("db", "upgrade", env=env)
     assert first.returncode == 0
-    assert "db upgrade: created schema version 1" in first.stderr
+    assert f"db upgrade: created schema version {schema.latest_version()}" in first.stderr
     again = tradebotd("db", "upgrade", env=env)
-    assert "db upgrade: schema is at version 1 already" in again.stderr
+    assert f"db upgrade: schema is at version {schema.latest_version()} already" in again.stderr

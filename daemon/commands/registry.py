@@ -1,4 +1,4 @@
-"""The one catalogue of commands: it drives the handlers, /help and the menus."""
+"""The one catalogue of commands and buttons: it drives the handlers, /help and the menus."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ import enum
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from daemon.store import admins
 
 if TYPE_CHECKING:
     from daemon.config import Settings
+    from daemon.logs import RingBuffer
     from daemon.vitals import Vitals
 
 
@@ -35,25 +39,79 @@ class CommandCall:
 
 
 @dataclass(frozen=True)
+class Button:
+    """A button under a reply; pressing it runs the ButtonAction `action` with `arg`."""
+
+    label: str
+    action: str
+    arg: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file to send instead of (or beside) text: long logs, CSV exports."""
+
+    filename: str
+    content: str
+
+
+@dataclass(frozen=True)
 class Reply:
-    """Plain data; the transport escapes and formats it."""
+    """Plain data; the transport escapes, formats, splits or attaches it."""
 
     title: str = ""
     lines: tuple[str, ...] = ()
     rows: tuple[tuple[str, str], ...] = ()
+    buttons: tuple[Button, ...] = ()
+    document: Document | None = None
+
+
+@dataclass(frozen=True)
+class ButtonCall:
+    action: str
+    arg: str
+    user_id: int
+    chat_id: int
+    is_admin: bool
+    now: datetime
+
+
+@dataclass(frozen=True)
+class ButtonResult:
+    """`notice` answers the press (a short toast); `reply` replaces the message."""
+
+    notice: str
+    reply: Reply | None = None
 
 
 @dataclass
 class Services:
-    """What commands may use; the clock and settings are injected so tests control them."""
+    """What commands may use. Clock, settings and environment are injected so tests and
+    reloads can swap them; nothing here sends to Telegram (replies are returned)."""
 
     vitals: Vitals
     settings: Callable[[], Settings]
     registry: Registry
     monotonic: Callable[[], float]
+    ring: RingBuffer
+    watchdog_interval: float | None = None
+    lock_path: Path | None = None
+    watchdog_pings: Callable[[], int] = lambda: 0
+    # Called after a change to who is admin, so the command menus follow.
+    menus_changed: Callable[[], None] = lambda: None
+
+    def env_admins(self) -> frozenset[int]:
+        return self.settings().admin_ids
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.env_admins() or admins.is_runtime_admin(user_id)
+
+    def all_admins(self) -> list[int]:
+        return sorted(self.env_admins() | set(admins.runtime_admins()))
 
 
 Handler = Callable[[CommandCall, Services], Awaitable[Reply]]
+ButtonHandler = Callable[[ButtonCall, Services], Awaitable[ButtonResult]]
 
 
 @dataclass(frozen=True)
@@ -63,22 +121,46 @@ class Command:
     usage: str
     description: str
     handler: Handler
+    group: str = "general"
+
+
+@dataclass(frozen=True)
+class ButtonAction:
+    name: str
+    role: Role
+    handler: ButtonHandler
 
 
 @dataclass
 class Registry:
     _commands: dict[str, Command] = field(default_factory=dict)
+    _buttons: dict[str, ButtonAction] = field(default_factory=dict)
 
     def add(self, command: Command) -> None:
         if command.name in self._commands:
             raise ValueError(f"command /{command.name} is registered twice")
         self._commands[command.name] = command
 
+    def add_button(self, action: ButtonAction) -> None:
+        if action.name in self._buttons:
+            raise ValueError(f"button action {action.name!r} is registered twice")
+        self._buttons[action.name] = action
+
     def get(self, name: str) -> Command | None:
         return self._commands.get(name)
+
+    def button(self, name: str) -> ButtonAction | None:
+        return self._buttons.get(name)
+
+    def buttons(self) -> list[ButtonAction]:
+        return list(self._buttons.values())
 
     def __iter__(self) -> Iterator[Command]:
         return iter(self._commands.values())
 
     def visible_to(self, is_admin: bool) -> list[Command]:
         return [c for c in self if is_admin or c.role is Role.PUBLIC]
+
+    def usage_error(self, name: str) -> CommandError:
+        command = self._commands[name]
+        return CommandError(f"Usage: /{name} {command.usage}".rstrip())

@@ -28,12 +28,18 @@ class ProcessedUpdate(BaseModel):
 
 
 class OutboxMessage(BaseModel):
-    """A message to send after commit; deleted once Telegram accepted it (at-least-once)."""
+    """A call to make after commit; deleted once Telegram accepted it (at-least-once).
+
+    `kind` names the call (message, document, edit, answer); `payload` holds its other
+    parameters as JSON (reply markup, file name and content, message or query id).
+    """
 
     id = peewee.AutoField()
+    kind = peewee.CharField(max_length=16, default="message")
     chat_id = peewee.BigIntegerField()
     text = peewee.TextField()
     parse_mode = peewee.CharField(null=True, max_length=16)
+    payload = peewee.TextField(null=True)
     created_at = peewee.DateTimeField()
     attempts = peewee.IntegerField(default=0)
     last_error = peewee.TextField(null=True)
@@ -71,6 +77,32 @@ class Event(BaseModel):
     detail = peewee.TextField(default="")
 
 
+class RuntimeAdmin(BaseModel):
+    """Admins added with /admins add, beside the fixed ADMIN_IDS."""
+
+    user_id = peewee.BigIntegerField(primary_key=True)
+    added_by = peewee.BigIntegerField()
+    added_at = peewee.DateTimeField()
+
+
+class Subscriber(BaseModel):
+    """Chats that receive broadcasts (and, later, alerts)."""
+
+    chat_id = peewee.BigIntegerField(primary_key=True)
+    subscribed_at = peewee.DateTimeField()
+
+
+class Broadcast(BaseModel):
+    """A /broadcast waiting for its confirmation button, and what became of it."""
+
+    id = peewee.AutoField()
+    text = peewee.TextField()
+    created_by = peewee.BigIntegerField()
+    created_at = peewee.DateTimeField()
+    state = peewee.CharField(max_length=16, default="pending")  # pending, sent, cancelled
+    recipients = peewee.IntegerField(default=0)
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     KeyValue,
     ProcessedUpdate,
@@ -78,4 +110,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     KnownChat,
     CommandCount,
     Event,
+    RuntimeAdmin,
+    Subscriber,
+    Broadcast,
 )

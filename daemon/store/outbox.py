@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
 from daemon.store.database import execute, timestamp
 from daemon.store.models import OutboxMessage
 
 
-def enqueue(chat_id: int, text: str, now: datetime, parse_mode: str | None = "HTML") -> None:
+def enqueue(
+    chat_id: int,
+    text: str,
+    now: datetime,
+    parse_mode: str | None = "HTML",
+    kind: str = "message",
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Queue one call: a message (payload: reply_markup), a document (filename,
+    content), an edit (message_id, reply_markup) or a callback answer (query id)."""
     execute(
-        "INSERT INTO outbox_message (chat_id, text, parse_mode, created_at, attempts, dead)"
-        " VALUES (?, ?, ?, ?, 0, ?)",
+        "INSERT INTO outbox_message"
+        " (kind, chat_id, text, parse_mode, payload, created_at, attempts, dead)"
+        " VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+        kind,
         chat_id,
         text,
         parse_mode,
+        json.dumps(payload) if payload is not None else None,
         timestamp(now),
         False,
     )

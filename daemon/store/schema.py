@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import peewee
+from playhouse.migrate import SchemaMigrator, migrate
 
-from daemon.store.models import ALL_MODELS, KeyValue
+from daemon.store.models import ALL_MODELS, Broadcast, KeyValue, RuntimeAdmin, Subscriber
 
 VERSION_KEY = "schema.version"
 
@@ -28,8 +29,21 @@ class Migration:
     automatic: bool = True
 
 
+def _v2_commands(db: peewee.Database) -> None:
+    migrator = SchemaMigrator.from_database(db)
+    migrate(
+        migrator.add_column(
+            "outbox_message", "kind", peewee.CharField(max_length=16, default="message")
+        ),
+        migrator.add_column("outbox_message", "payload", peewee.TextField(null=True)),
+    )
+    db.create_tables([RuntimeAdmin, Subscriber, Broadcast])
+
+
 # Append here; never edit a released entry. Version 1 is the initial schema.
-MIGRATIONS: tuple[Migration, ...] = ()
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(2, "outbox call kinds; runtime admins, subscribers, broadcasts", _v2_commands),
+)
 
 
 def latest_version() -> int:

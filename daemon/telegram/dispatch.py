@@ -1,7 +1,9 @@
-"""Wiring the command registry into PTB handlers: parse, authorize, run, queue the reply.
+"""Wiring the registry into PTB handlers: parse, authorize, run, queue what to send.
 
 Handlers run inside the update's transaction (see processor.py): everything they write,
-the reply in the outbox included, commits together with the update's offset.
+the queued replies included, commits together with the update's offset. Every admin
+command and every button press checks the caller's id against ADMIN_IDS and the runtime
+admins; a refusal is logged at WARNING with the user id and changes nothing.
 """
 
 from __future__ import annotations
@@ -11,15 +13,85 @@ from datetime import datetime
 from typing import Any
 
 from loguru import logger
-from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
-from daemon.commands.registry import Command, CommandCall, CommandError, Reply, Role, Services
+from daemon.commands.registry import (
+    ButtonCall,
+    Command,
+    CommandCall,
+    CommandError,
+    Reply,
+    Role,
+    Services,
+)
 from daemon.store import chats, outbox
-from daemon.telegram.formatting import render
+from daemon.telegram import buttons
+from daemon.telegram.formatting import MAX_PARTS, render, render_plain, split_message
 
 REFUSAL = Reply(lines=("This command is for admins only.",))
 UNKNOWN = Reply(lines=("Unknown command — see /help.",))
+BUTTON_REFUSAL = "This button is for admins only."
+BUTTON_INVALID = "This button is no longer valid."
+
+
+class Outgoing:
+    """Queues replies in the outbox: split, attached as a document, or with buttons."""
+
+    def __init__(self, key: Callable[[], bytes], wall_clock: Callable[[], float]):
+        self._key = key
+        self._clock = wall_clock
+
+    def verify(self, callback_data: str) -> tuple[str, str]:
+        """(action, arg) of a button this daemon signed within the TTL; else ButtonRefused."""
+        return buttons.verify(self._key(), callback_data, self._clock())
+
+    def markup(self, reply: Reply) -> dict[str, Any] | None:
+        if not reply.buttons:
+            return None
+        row = [
+            InlineKeyboardButton(
+                b.label, callback_data=buttons.sign(self._key(), b.action, b.arg, self._clock())
+            )
+            for b in reply.buttons
+        ]
+        return InlineKeyboardMarkup([row]).to_dict()
+
+    def send(self, chat_id: int, reply: Reply, now: datetime) -> None:
+        html = render(reply)
+        parts = split_message(html)
+        if reply.document is not None or len(parts) > MAX_PARTS:
+            document = reply.document
+            filename = document.filename if document else "reply.txt"
+            content = document.content if document else render_plain(reply)
+            caption = render(Reply(title=reply.title)) if reply.title else ""
+            payload = {"filename": filename, "content": content}
+            outbox.enqueue(chat_id, caption, now, kind="document", payload=payload)
+            return
+        markup = self.markup(reply)
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            payload = {"reply_markup": markup} if last and markup else None
+            outbox.enqueue(chat_id, part, now, payload=payload)
+
+    def edit(self, chat_id: int, message_id: int, reply: Reply, now: datetime) -> None:
+        payload: dict[str, Any] = {"message_id": message_id}
+        markup = self.markup(reply)
+        if markup:
+            payload["reply_markup"] = markup
+        text = split_message(render(reply))[0]
+        outbox.enqueue(chat_id, text, now, kind="edit", payload=payload)
+
+    def answer(self, query_id: str, notice: str, now: datetime) -> None:
+        payload = {"callback_query_id": query_id}
+        outbox.enqueue(0, notice, now, parse_mode=None, kind="answer", payload=payload)
 
 
 def _call_for(
@@ -35,12 +107,14 @@ def _call_for(
         user_name=user.full_name or str(user.id),
         chat_id=chat.id,
         chat_kind=chat.type,
-        is_admin=user.id in services.settings().admin_ids,
+        is_admin=services.is_admin(user.id),
         now=now,
     )
 
 
-def _command_callback(command: Command, services: Services, utcnow: Callable[[], datetime]) -> Any:
+def _command_callback(
+    command: Command, services: Services, out: Outgoing, utcnow: Callable[[], datetime]
+) -> Any:
     async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         now = utcnow()
         call = _call_for(command.name, update, services, now, list(context.args or ()))
@@ -50,24 +124,69 @@ def _command_callback(command: Command, services: Services, utcnow: Callable[[],
             logger.warning("refused /{} from user {}: not an admin", command.name, call.user_id)
             reply = REFUSAL
         else:
-            chats.count_command(command.name, now)
             try:
                 reply = await command.handler(call, services)
+                chats.count_command(command.name, now)
             except CommandError as exc:
                 reply = Reply(lines=(str(exc),))
-        outbox.enqueue(call.chat_id, render(reply), now)
+        out.send(call.chat_id, reply, now)
 
     return callback
 
 
-def install(app: Application, services: Services, utcnow: Callable[[], datetime]) -> None:
+def _button_callback(services: Services, out: Outgoing, utcnow: Callable[[], datetime]) -> Any:
+    async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query, now = update.callback_query, utcnow()
+        if query is None:
+            return
+        user_id = query.from_user.id
+        try:
+            action_name, arg = out.verify(query.data or "")
+        except buttons.ButtonRefused as refused:
+            logger.warning("refused a {} button from user {}", refused, user_id)
+            out.answer(query.id, BUTTON_INVALID, now)
+            return
+        action = services.registry.button(action_name)
+        is_admin = services.is_admin(user_id)
+        if action is None:
+            logger.warning("refused button {!r} from user {}: no such action", action_name, user_id)
+            out.answer(query.id, BUTTON_INVALID, now)
+            return
+        if action.role is Role.ADMIN and not is_admin:
+            logger.warning("refused button {} from user {}: not an admin", action_name, user_id)
+            out.answer(query.id, BUTTON_REFUSAL, now)
+            return
+        message = query.message
+        chat_id = message.chat.id if message is not None else user_id
+        call = ButtonCall(action_name, arg, user_id, chat_id, is_admin, now)
+        try:
+            result = await action.handler(call, services)
+        except CommandError as exc:
+            out.answer(query.id, str(exc), now)
+            return
+        out.answer(query.id, result.notice, now)
+        if result.reply is not None and message is not None:
+            out.edit(chat_id, message.message_id, result.reply, now)
+
+    return callback
+
+
+def install(
+    app: Application,
+    services: Services,
+    out: Outgoing,
+    utcnow: Callable[[], datetime],
+) -> None:
     for command in services.registry:
-        app.add_handler(CommandHandler(command.name, _command_callback(command, services, utcnow)))
+        app.add_handler(
+            CommandHandler(command.name, _command_callback(command, services, out, utcnow))
+        )
 
     async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.effective_chat is not None and update.effective_chat.type == "private":
-            outbox.enqueue(update.effective_chat.id, render(UNKNOWN), utcnow())
+            out.send(update.effective_chat.id, UNKNOWN, utcnow())
 
     # Added last to the same group: PTB runs the first matching handler of a group, so
     # this only sees commands no registered handler took.
     app.add_handler(MessageHandler(filters.COMMAND, unknown))
+    app.add_handler(CallbackQueryHandler(_button_callback(services, out, utcnow)))

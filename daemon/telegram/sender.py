@@ -1,4 +1,6 @@
-"""The one place that sends messages: it drains the outbox in order, after commit.
+"""The one place that talks back to Telegram: it drains the outbox in order, after commit.
+
+Outbox rows are messages, documents, message edits and callback answers.
 
 A message is deleted from the outbox only once Telegram accepted it, so a crash between
 sending and deleting sends it again (at-least-once). RetryAfter is honoured; a message
@@ -9,11 +11,13 @@ blocking the queue; network errors and 5xx back off exponentially.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import Callable
+from typing import Any
 
 from loguru import logger
-from telegram import Bot
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from daemon.store import outbox
@@ -22,7 +26,7 @@ from daemon.store.models import OutboxMessage
 from daemon.telegram.backoff import Backoff
 from daemon.telegram.errors import describe, retry_after_seconds
 from daemon.vitals import Vitals
-from daemon.waiting import pause
+from daemon.waiting import pause, wait_any
 
 
 class OutboxSender:
@@ -53,11 +57,7 @@ class OutboxSender:
             if not batch:
                 if stop.is_set():
                     return
-                waiter = asyncio.ensure_future(self._wake.wait())
-                stopper = asyncio.ensure_future(stop.wait())
-                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                waiter.cancel()
-                stopper.cancel()
+                await wait_any(self._wake, stop)
                 continue
             sent: list[int] = []
             try:
@@ -71,12 +71,38 @@ class OutboxSender:
                     outbox.delivered(sent)
                 self._vitals.replies_sent += len(sent)
 
+    async def _call(self, message: OutboxMessage) -> None:
+        payload: dict[str, Any] = json.loads(message.payload) if message.payload else {}
+        markup = payload.get("reply_markup")
+        reply_markup = InlineKeyboardMarkup.de_json(markup, self._bot) if markup else None
+        bot, chat_id, text, mode = self._bot, message.chat_id, message.text, message.parse_mode
+        if message.kind == "message":
+            await bot.send_message(chat_id, text, parse_mode=mode, reply_markup=reply_markup)
+        elif message.kind == "document":
+            await bot.send_document(
+                chat_id,
+                document=payload["content"].encode(),
+                filename=payload["filename"],
+                caption=text or None,
+                parse_mode=mode,
+            )
+        elif message.kind == "edit":
+            await bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=payload["message_id"],
+                parse_mode=mode,
+                reply_markup=reply_markup,
+            )
+        elif message.kind == "answer":
+            await bot.answer_callback_query(payload["callback_query_id"], text=text or None)
+        else:
+            raise BadRequest(f"unknown outbox kind {message.kind!r}")
+
     async def _send_one(self, message: OutboxMessage, stop: asyncio.Event, sent: list[int]) -> bool:
         """True when the message left the queue (sent or dead); False to retry later."""
         try:
-            await self._bot.send_message(
-                message.chat_id, message.text, parse_mode=message.parse_mode
-            )
+            await self._call(message)
         except RetryAfter as exc:
             seconds = retry_after_seconds(exc)
             logger.warning("sendMessage: flood control, retrying in {:.0f}s", seconds)

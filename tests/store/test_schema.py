@@ -47,15 +47,20 @@ def test_migrations_run_in_order_and_a_failing_one_keeps_the_old_version(
         database.execute_sql("CREATE TABLE half_done (x INTEGER)")
         raise RuntimeError("migration bug")
 
+    base = schema.latest_version()
     monkeypatch.setattr(
         schema,
         "MIGRATIONS",
-        (schema.Migration(2, "add extra", ok), schema.Migration(3, "broken", broken)),
+        (
+            *schema.MIGRATIONS,
+            schema.Migration(base + 1, "add extra", ok),
+            schema.Migration(base + 2, "broken", broken),
+        ),
     )
     with pytest.raises(RuntimeError, match="migration bug"):
         schema.upgrade(db)
     assert applied == [2]
-    assert schema.current_version(db) == 2
+    assert schema.current_version(db) == base + 1
     assert not db.table_exists("half_done")  # rolled back with its version bump
 
 
@@ -63,15 +68,39 @@ def test_a_manual_migration_stops_automatic_upgrade_with_advice(
     db: peewee.Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     schema.upgrade(db)
+    manual = schema.latest_version() + 1
     monkeypatch.setattr(
         schema,
         "MIGRATIONS",
-        (schema.Migration(2, "rewrite ledger", lambda d: None, automatic=False),),
+        (
+            *schema.MIGRATIONS,
+            schema.Migration(manual, "rewrite ledger", lambda d: None, automatic=False),
+        ),
     )
     with pytest.raises(schema.SchemaError) as caught:
         schema.upgrade(db, automatic_only=True)
     assert str(caught.value) == (
-        "database needs migration 2 (rewrite ledger), which is not run automatically: stop "
-        "tradebotd, back up the database, then run `tradebotd db upgrade`"
+        f"database needs migration {manual} (rewrite ledger), which is not run automatically: "
+        "stop tradebotd, back up the database, then run `tradebotd db upgrade`"
     )
-    assert schema.upgrade(db) == ["migrated to schema version 2: rewrite ledger"]
+    assert schema.upgrade(db) == [f"migrated to schema version {manual}: rewrite ledger"]
+
+
+def test_a_version_1_database_is_migrated_keeping_its_rows(db: peewee.Database) -> None:
+    """The schema as version 1 shipped it (a dump) upgrades in place: the queued reply
+    stays, gains kind 'message', and the new tables appear."""
+    dump = (Path(__file__).parent / "fixtures" / "schema_v1.sql").read_text()
+    db.connection().executescript(dump)
+    db.execute_sql(
+        "INSERT INTO outbox_message (chat_id, text, parse_mode, created_at, attempts, dead)"
+        " VALUES (7, 'queued before the upgrade', 'HTML', '2026-11-28 10:00:00', 0, 0)"
+    )
+    assert schema.current_version(db) == 1
+    assert schema.upgrade(db, automatic_only=True) == [
+        "migrated to schema version 2: outbox call kinds; runtime admins, subscribers, broadcasts"
+    ]
+    assert db.execute_sql("SELECT kind, text FROM outbox_message").fetchall() == [
+        ("message", "queued before the upgrade")
+    ]
+    for table in ("runtime_admin", "subscriber", "broadcast"):
+        assert db.table_exists(table)

@@ -1,0 +1,86 @@
+"""Admin /broadcast TEXT: to every subscriber, after a confirmation button.
+
+The confirmation shows the recipient count; pressing it queues one message per
+subscriber in the same transaction (the sender paces them within Telegram's limits).
+A broadcast is sent at most once, however often its button is pressed.
+"""
+
+from __future__ import annotations
+
+from daemon.commands.registry import (
+    Button,
+    ButtonAction,
+    ButtonCall,
+    ButtonResult,
+    Command,
+    CommandCall,
+    CommandError,
+    Registry,
+    Reply,
+    Role,
+    Services,
+)
+from daemon.store import broadcasts, outbox, subscribers
+from daemon.store.models import Broadcast
+
+MAX_TEXT = 3500  # leaves room within Telegram's 4096 after escaping
+
+
+async def broadcast(call: CommandCall, services: Services) -> Reply:
+    text = " ".join(call.args).strip()
+    if not text:
+        raise CommandError("Usage: /broadcast TEXT")
+    if len(text) > MAX_TEXT:
+        raise CommandError(f"A broadcast is at most {MAX_TEXT} characters, got {len(text)}.")
+    recipients = subscribers.count()
+    if recipients == 0:
+        raise CommandError("No chat is subscribed: nothing to send.")
+    broadcast_id = broadcasts.create(text, call.user_id, call.now, recipients)
+    return Reply(
+        title=f"Broadcast #{broadcast_id} to {recipients} subscribers?",
+        lines=(text,),
+        buttons=(
+            Button(f"Send to {recipients}", "bcast.send", str(broadcast_id)),
+            Button("Cancel", "bcast.cancel", str(broadcast_id)),
+        ),
+    )
+
+
+def _pending(call: ButtonCall) -> Broadcast:
+    found = broadcasts.get(int(call.arg)) if call.arg.isdigit() else None
+    if found is None:
+        raise CommandError("No such broadcast.")
+    if found.state != "pending":
+        raise CommandError(f"Broadcast #{found.id} was {found.state} already.")
+    return found
+
+
+async def send(call: ButtonCall, services: Services) -> ButtonResult:
+    pending = _pending(call)
+    chats = subscribers.all_chats()
+    for chat_id in chats:
+        outbox.enqueue(chat_id, pending.text, call.now, parse_mode=None)
+    broadcasts.settle(pending.id, "sent", len(chats))
+    summary = f"Broadcast #{pending.id} sent to {len(chats)} subscribers."
+    return ButtonResult(f"Sending to {len(chats)}", Reply(title=summary, lines=(pending.text,)))
+
+
+async def cancel(call: ButtonCall, services: Services) -> ButtonResult:
+    pending = _pending(call)
+    broadcasts.settle(pending.id, "cancelled", 0)
+    return ButtonResult("Cancelled", Reply(title=f"Broadcast #{pending.id} cancelled."))
+
+
+def register(registry: Registry) -> None:
+    registry.add(
+        Command(
+            "broadcast",
+            Role.ADMIN,
+            "TEXT",
+            "message every subscriber (asks first)",
+            broadcast,
+            "ops",
+        )
+    )
+    registry.add_button(ButtonAction("bcast.send", Role.ADMIN, send))
+    registry.add_button(ButtonAction("bcast.cancel", Role.ADMIN, cancel))

@@ -1,0 +1,55 @@
+"""Admin /config: the effective settings, secrets masked, each with where it came from."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+
+from daemon.commands.registry import Command, CommandCall, Registry, Reply, Role, Services
+from daemon.config import Settings
+
+MASK = "<redacted>"
+
+
+def mask_token(token: str | None) -> str:
+    return f"{token.split(':', 1)[0]}:{MASK}" if token else "(not set)"
+
+
+def mask_url_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]+:)[^@]+@", rf"\1{MASK}@", url)
+
+
+def effective(settings: Settings) -> list[tuple[str, str]]:
+    """(name, "value (source)") rows. Pure."""
+    source = settings.sources
+    file = str(settings.config_file) if settings.config_file else "default"
+    admins = ",".join(str(a) for a in sorted(settings.admin_ids)) or "(none)"
+    rows = [
+        ("TELEGRAM_BOT_TOKEN", mask_token(settings.token)),
+        ("TELEGRAM_API_URL", settings.api_url),
+        ("ADMIN_IDS", admins),
+        ("POLLING_ENABLED", "1" if settings.polling_enabled else "0"),
+        ("STATE_DIRECTORY", str(settings.state_directory)),
+        ("DATABASE_URL", mask_url_password(settings.database_url)),
+        ("HEARTBEAT_INTERVAL", f"{settings.heartbeat_interval:g}"),
+        ("LOG_LEVEL", settings.log_level),
+        ("TRADEBOTD_CONFIG", str(settings.config_file or "(not set)")),
+    ]
+    named = [(name, f"{value} ({source.get(name, 'default')})") for name, value in rows]
+    for section_name in ("polling", "telegram"):
+        section = getattr(settings, section_name)
+        for field in fields(section):
+            value = getattr(section, field.name)
+            shown = str(value).lower() if isinstance(value, bool) else f"{value:g}"
+            named.append((f"[{section_name}] {field.name}", f"{shown} ({file})"))
+    return named
+
+
+async def config(call: CommandCall, services: Services) -> Reply:
+    return Reply(title="Effective configuration", rows=tuple(effective(services.settings())))
+
+
+def register(registry: Registry) -> None:
+    registry.add(
+        Command("config", Role.ADMIN, "", "effective settings and their sources", config, "ops")
+    )
