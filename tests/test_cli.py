@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 
 from daemon.emulator.client import BotControl
-from daemon.store import schema
 from daemon.emulator.launcher import REPO, start_emulator, stop_process
+from daemon.store import schema
 
 
 def tradebotd(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

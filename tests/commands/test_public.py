@@ -1,25 +1,10 @@
-"""The core commands against the emulator: /start, /help, admin /status, unknown commands."""
+"""Public commands against the emulator: /start, /help, /whoami, /subscribe, unknown ones."""
 
 from __future__ import annotations
 
-import pytest
-
 from daemon.emulator.client import BotControl
-from tests.processes import DaemonProcess, Launch
-
-ADMIN, USER = 801, 802
-
-
-@pytest.fixture
-def daemon(bot: BotControl, launch: Launch) -> DaemonProcess:
-    bot.set_flood(enabled=False)
-    return launch(admin_ids=str(ADMIN))
-
-
-def ask(bot: BotControl, user: int, text: str) -> str:
-    before = len(bot.sent(chat_id=user))
-    bot.send_text(from_user=user, text=text)
-    return bot.wait_for_sent(chat_id=user, count=before + 1)[-1]["text"]
+from tests.commands.conftest import ADMIN, USER, ask
+from tests.processes import DaemonProcess
 
 
 def test_start_greets_then_welcomes_back(bot: BotControl, daemon: DaemonProcess) -> None:
@@ -36,21 +21,6 @@ def test_help_lists_only_what_the_caller_may_run(bot: BotControl, daemon: Daemon
     assert "/status — uptime, mode, offset" in ask(bot, ADMIN, "/help")
 
 
-def test_status_for_an_admin_reports_the_loop(bot: BotControl, daemon: DaemonProcess) -> None:
-    text = ask(bot, ADMIN, "/status")
-    assert text.startswith("tradebotd 0.1.0")
-    for row in ("uptime — ", "mode — polling", "offset — ", "last poll — ", "conflicts — 0"):
-        assert row in text
-
-
-def test_status_is_refused_to_others_logged_and_changes_nothing(
-    bot: BotControl, daemon: DaemonProcess
-) -> None:
-    assert ask(bot, USER, "/status") == "This command is for admins only."
-    daemon.wait_for_log(f"WARNING  refused /status from user {USER}: not an admin")
-    assert daemon.query("SELECT count(*) FROM command_count WHERE command = 'status'") == [(0,)]
-
-
 def test_unknown_command_points_to_help(bot: BotControl, daemon: DaemonProcess) -> None:
     assert ask(bot, USER, "/frobnicate now") == "Unknown command — see /help."
 
@@ -60,3 +30,17 @@ def test_user_supplied_names_are_html_escaped(bot: BotControl, daemon: DaemonPro
     would reject an unclosed tag with 400)."""
     bot.create_user(803, first_name="<b>Mallory")
     assert ask(bot, 803, "/start").startswith("Hello <b>Mallory!")
+
+
+def test_whoami_tells_id_and_role(bot: BotControl, daemon: DaemonProcess) -> None:
+    assert ask(bot, USER, "/whoami") == f"id — {USER}\nrole — user"
+    assert ask(bot, ADMIN, "/whoami") == f"id — {ADMIN}\nrole — admin (ADMIN_IDS)"
+
+
+def test_subscribe_and_unsubscribe_are_idempotent(bot: BotControl, daemon: DaemonProcess) -> None:
+    assert ask(bot, USER, "/subscribe").startswith("Subscribed: this chat will receive broadcasts")
+    assert ask(bot, USER, "/subscribe") == "This chat is subscribed already."
+    assert daemon.query("SELECT chat_id FROM subscriber") == [(USER,)]
+    assert ask(bot, USER, "/unsubscribe") == "Unsubscribed: no more broadcasts here."
+    assert ask(bot, USER, "/unsubscribe") == "This chat was not subscribed."
+    assert daemon.query("SELECT chat_id FROM subscriber") == []

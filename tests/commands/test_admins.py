@@ -1,0 +1,44 @@
+"""Admin /admins: runtime admins beside ADMIN_IDS, with the guards an operator expects."""
+
+from __future__ import annotations
+
+from daemon.emulator.client import BotControl
+from tests.commands.conftest import ADMIN, USER, ask
+from tests.processes import DaemonProcess, Launch
+
+
+def test_add_list_and_remove_a_runtime_admin(bot: BotControl, daemon: DaemonProcess) -> None:
+    assert ask(bot, USER, "/status") == "This command is for admins only."
+    assert ask(bot, ADMIN, f"/admins add {USER}") == f"{USER} is now an admin."
+    assert ask(bot, ADMIN, "/admins") == f"Admins\n{ADMIN} — ADMIN_IDS\n{USER} — runtime"
+    assert ask(bot, USER, "/status").startswith("tradebotd ")
+    assert ask(bot, USER, "/whoami").endswith("role — admin (added at runtime)")
+    assert ask(bot, ADMIN, f"/admins del {USER}") == f"{USER} is no longer an admin."
+    assert ask(bot, USER, "/status") == "This command is for admins only."
+    assert daemon.query("SELECT count(*) FROM runtime_admin") == [(0,)]
+
+
+def test_bad_input_gets_a_reason_and_changes_nothing(
+    bot: BotControl, daemon: DaemonProcess
+) -> None:
+    usage = "Usage: /admins [list | add ID | del ID]"
+    assert ask(bot, ADMIN, "/admins promote 5") == usage
+    assert ask(bot, ADMIN, "/admins add bob") == f"'bob' is not a Telegram user id.\n{usage}"
+    assert ask(bot, ADMIN, "/admins add 0") == f"'0' is not a Telegram user id.\n{usage}"
+    assert ask(bot, ADMIN, f"/admins add {ADMIN}") == f"{ADMIN} is an admin already."
+    assert ask(bot, ADMIN, f"/admins del {USER}") == f"{USER} is not an admin."
+    assert ask(bot, ADMIN, f"/admins del {ADMIN}") == (
+        f"{ADMIN} is in ADMIN_IDS: remove it from the env file and restart."
+    )
+    assert daemon.query("SELECT count(*) FROM runtime_admin") == [(0,)]
+
+
+def test_the_last_admin_cannot_be_removed(bot: BotControl, launch: Launch) -> None:
+    """ADMIN_IDS emptied after a runtime admin was added: that admin is the last one."""
+    bot.set_flood(enabled=False)
+    first = launch(admin_ids=str(ADMIN), name="first")
+    assert ask(bot, ADMIN, f"/admins add {USER}") == f"{USER} is now an admin."
+    assert first.stop() == 0
+    launch(admin_ids="", name="second", state_directory=first.state_directory)
+    assert ask(bot, USER, f"/admins del {USER}") == "Cannot remove the last admin."
+    assert ask(bot, USER, "/admins") == f"Admins\n{USER} — runtime"

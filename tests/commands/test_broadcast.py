@@ -1,0 +1,78 @@
+"""Admin /broadcast: a confirmation button with the recipient count, sent exactly once."""
+
+from __future__ import annotations
+
+from daemon.emulator.client import BotControl
+from tests.commands.conftest import ADMIN, ask, ask_full, button_data, press
+from tests.processes import DaemonProcess
+
+SUBSCRIBERS = (811, 812, 813)
+
+
+def subscribe_all(bot: BotControl) -> None:
+    for chat in SUBSCRIBERS:
+        ask(bot, chat, "/subscribe")
+
+
+def test_broadcast_asks_first_then_reaches_every_subscriber_once(
+    bot: BotControl, daemon: DaemonProcess
+) -> None:
+    subscribe_all(bot)
+    confirm = ask_full(bot, ADMIN, "/broadcast Markets open <early> today")
+    assert confirm["text"] == "Broadcast #1 to 3 subscribers?\nMarkets open <early> today"
+    send, cancel = button_data(confirm)
+    assert [b["text"] for b in confirm["reply_markup"]["inline_keyboard"][0]] == [
+        "Send to 3",
+        "Cancel",
+    ]
+    assert press(bot, ADMIN, confirm, send) == "Sending to 3"
+    for chat in SUBSCRIBERS:
+        texts = [m["text"] for m in bot.wait_for_sent(chat_id=chat, count=2)]
+        assert texts[-1] == "Markets open <early> today"
+    edited = bot.wait_for_sent(
+        chat_id=ADMIN, where=lambda m: m["message_id"] == confirm["message_id"]
+    )[0]
+    assert edited["text"].startswith("Broadcast #1 sent to 3 subscribers.")
+    # A client that has not seen the edit yet still shows the old buttons: press again.
+    assert press(bot, ADMIN, confirm, send, forge=True) == "Broadcast #1 was sent already."
+    assert press(bot, ADMIN, confirm, cancel, forge=True) == "Broadcast #1 was sent already."
+    for chat in SUBSCRIBERS:
+        assert len(bot.sent(chat_id=chat)) == 2  # the /subscribe reply and one broadcast
+    assert daemon.query("SELECT state, recipients FROM broadcast") == [("sent", 3)]
+
+
+def test_cancel_sends_nothing(bot: BotControl, daemon: DaemonProcess) -> None:
+    subscribe_all(bot)
+    confirm = ask_full(bot, ADMIN, "/broadcast never mind")
+    send, cancel = button_data(confirm)
+    assert press(bot, ADMIN, confirm, cancel) == "Cancelled"
+    assert press(bot, ADMIN, confirm, send, forge=True) == "Broadcast #1 was cancelled already."
+    assert daemon.query("SELECT state, recipients FROM broadcast") == [("cancelled", 0)]
+    for chat in SUBSCRIBERS:
+        assert len(bot.sent(chat_id=chat)) == 1
+
+
+def test_bad_broadcasts_are_refused_without_a_record(
+    bot: BotControl, daemon: DaemonProcess
+) -> None:
+    assert ask(bot, ADMIN, "/broadcast") == "Usage: /broadcast TEXT"
+    assert ask(bot, ADMIN, "/broadcast hello") == "No chat is subscribed: nothing to send."
+    subscribe_all(bot)
+    assert ask(bot, ADMIN, "/broadcast " + "x" * 3501) == (
+        "A broadcast is at most 3500 characters, got 3501."
+    )
+    assert daemon.query("SELECT count(*) FROM broadcast") == [(0,)]
+
+
+def test_a_long_escaped_reply_is_split_with_the_buttons_on_the_last_part(
+    bot: BotControl, daemon: DaemonProcess
+) -> None:
+    """1020 "<" become 4080 characters of HTML; with the title line that passes 4096,
+    so the reply is cut at the line end into two messages."""
+    subscribe_all(bot)
+    bot.send_text(from_user=ADMIN, text="/broadcast " + "<" * 1020)
+    first, second = bot.wait_for_sent(chat_id=ADMIN, count=2)
+    assert first["text"] == "Broadcast #1 to 3 subscribers?"
+    assert "reply_markup" not in first
+    assert second["text"] == "<" * 1020
+    assert len(button_data(second)) == 2

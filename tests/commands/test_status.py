@@ -1,0 +1,99 @@
+"""Admin /status and /health against a running daemon; the health verdicts (pure)."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from daemon.commands.status import HealthFacts, assess, format_bytes
+from daemon.emulator.client import BotControl
+from tests.commands.conftest import ADMIN, ask
+from tests.processes import DaemonProcess, Launch, NotifySocket
+
+
+def test_status_reports_the_loop_restarts_outbox_and_database(
+    bot: BotControl, daemon: DaemonProcess
+) -> None:
+    text = ask(bot, ADMIN, "/status")
+    assert text.startswith("tradebotd 0.1.0\n")
+    for row in (
+        "mode — polling",
+        "state — polling",
+        "conflicts — 0 since start, 0 episodes in 24h",
+        "restarts (24h) — 0",
+        "outbox — ",
+    ):
+        assert row in text
+    assert re.search(r"offset — \d+", text)
+    assert re.search(r"database — \d+\.\d KB", text)
+
+
+def test_health_gives_a_verdict_per_component(
+    bot: BotControl, launch: Launch, notify_socket: NotifySocket
+) -> None:
+    bot.set_flood(enabled=False)
+    daemon = launch(
+        admin_ids=str(ADMIN),
+        env={"NOTIFY_SOCKET": str(notify_socket.path), "WATCHDOG_USEC": "4000000"},
+    )
+    lines = ask(bot, ADMIN, "/health").split("\n")
+    assert lines[0] == "Health"
+    verdicts = dict(line.split(" — ", 1) for line in lines[1:])
+    assert list(verdicts) == ["telegram polling", "database", "outbox", "disk", "watchdog", "lock"]
+    assert verdicts["telegram polling"].startswith("ok: last poll ")
+    assert verdicts["database"] == "ok: write and read back"
+    assert verdicts["watchdog"].startswith("ok: WatchdogSec=4s, ")
+    assert verdicts["lock"] == f"ok: held by this process (pid {daemon.pid})"
+
+
+FACTS = HealthFacts(
+    polling_enabled=True,
+    poll_alive=True,
+    in_conflict=False,
+    last_poll_age=1.5,
+    database_ok=True,
+    backlog=0,
+    dead_letters=0,
+    disk_free=10 * 1024**3,
+    watchdog_interval=45.0,
+    watchdog_pings=3,
+    lock_pid=os.getpid(),
+    own_pid=os.getpid(),
+)
+
+
+def test_assess_flags_each_failure_it_knows() -> None:
+    healthy = dict(assess(FACTS))
+    assert all(v.startswith("ok") for v in healthy.values()), healthy
+    bad = dict(
+        assess(
+            FACTS.__class__(
+                **{
+                    **FACTS.__dict__,
+                    "in_conflict": True,
+                    "database_ok": False,
+                    "dead_letters": 2,
+                    "disk_free": 10,
+                    "watchdog_interval": None,
+                    "lock_pid": 1,
+                }
+            )
+        )
+    )
+    assert bad["telegram polling"] == "FAIL: another poller holds the token (409 Conflict)"
+    assert bad["database"] == "FAIL: write/read probe"
+    assert bad["outbox"] == "WARN: 0 waiting, 2 dead letters"
+    assert bad["disk"].startswith("WARN: ")
+    assert bad["watchdog"] == "WARN: not enabled (no WatchdogSec=)"
+    assert bad["lock"] == "FAIL: lock file names pid 1"
+    stalled = dict(assess(FACTS.__class__(**{**FACTS.__dict__, "poll_alive": False})))
+    assert stalled["telegram polling"] == "FAIL: no poll answered for 1.5s"
+
+
+def test_byte_sizes_read_well() -> None:
+    assert [format_bytes(n) for n in (512, 2048, 5 * 1024**2, None)] == [
+        "512 B",
+        "2.0 KB",
+        "5.0 MB",
+        "n/a (not SQLite)",
+    ]
