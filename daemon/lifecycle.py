@@ -36,6 +36,7 @@ from daemon.telegram import dispatch
 from daemon.telegram.backoff import Backoff
 from daemon.telegram.bot import build_application
 from daemon.telegram.menus import Menus
+from daemon.telegram.outgoing import Outgoing
 from daemon.telegram.poller import Poller
 from daemon.telegram.processor import UpdateProcessor
 from daemon.telegram.sender import OutboxSender
@@ -219,7 +220,7 @@ class Daemon:
             menus_changed=menus.changed,
         )
         self._menus = menus
-        dispatch.install(app, services, dispatch.Outgoing(lambda: button_key, time.time), utcnow)
+        dispatch.install(app, services, Outgoing(lambda: button_key, time.time), utcnow)
         sender = OutboxSender(app.bot, store, vitals)
         processor = UpdateProcessor(app, store, vitals, utcnow, sender.wake)
         await self._connect(app)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from loguru import logger
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -32,66 +32,14 @@ from daemon.commands.registry import (
     Role,
     Services,
 )
-from daemon.store import chats, outbox
-from daemon.telegram import buttons
-from daemon.telegram.formatting import MAX_PARTS, render, render_plain, split_message
+from daemon.store import chats
+from daemon.telegram.buttons import ButtonRefused
+from daemon.telegram.outgoing import Outgoing
 
 REFUSAL = Reply(lines=("This command is for admins only.",))
 UNKNOWN = Reply(lines=("Unknown command — see /help.",))
 BUTTON_REFUSAL = "This button is for admins only."
 BUTTON_INVALID = "This button is no longer valid."
-
-
-class Outgoing:
-    """Queues replies in the outbox: split, attached as a document, or with buttons."""
-
-    def __init__(self, key: Callable[[], bytes], wall_clock: Callable[[], float]):
-        self._key = key
-        self._clock = wall_clock
-
-    def verify(self, callback_data: str) -> tuple[str, str]:
-        """(action, arg) of a button this daemon signed within the TTL; else ButtonRefused."""
-        return buttons.verify(self._key(), callback_data, self._clock())
-
-    def markup(self, reply: Reply) -> dict[str, Any] | None:
-        if not reply.buttons:
-            return None
-        row = [
-            InlineKeyboardButton(
-                b.label, callback_data=buttons.sign(self._key(), b.action, b.arg, self._clock())
-            )
-            for b in reply.buttons
-        ]
-        return InlineKeyboardMarkup([row]).to_dict()
-
-    def send(self, chat_id: int, reply: Reply, now: datetime) -> None:
-        html = render(reply)
-        parts = split_message(html)
-        if reply.document is not None or len(parts) > MAX_PARTS:
-            document = reply.document
-            filename = document.filename if document else "reply.txt"
-            content = document.content if document else render_plain(reply)
-            caption = render(Reply(title=reply.title)) if reply.title else ""
-            payload = {"filename": filename, "content": content}
-            outbox.enqueue(chat_id, caption, now, kind="document", payload=payload)
-            return
-        markup = self.markup(reply)
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            payload = {"reply_markup": markup} if last and markup else None
-            outbox.enqueue(chat_id, part, now, payload=payload)
-
-    def edit(self, chat_id: int, message_id: int, reply: Reply, now: datetime) -> None:
-        payload: dict[str, Any] = {"message_id": message_id}
-        markup = self.markup(reply)
-        if markup:
-            payload["reply_markup"] = markup
-        text = split_message(render(reply))[0]
-        outbox.enqueue(chat_id, text, now, kind="edit", payload=payload)
-
-    def answer(self, query_id: str, notice: str, now: datetime) -> None:
-        payload = {"callback_query_id": query_id}
-        outbox.enqueue(0, notice, now, parse_mode=None, kind="answer", payload=payload)
 
 
 def _call_for(
@@ -142,7 +90,7 @@ def _button_callback(services: Services, out: Outgoing, utcnow: Callable[[], dat
         user_id = query.from_user.id
         try:
             action_name, arg = out.verify(query.data or "")
-        except buttons.ButtonRefused as refused:
+        except ButtonRefused as refused:
             logger.warning("refused a {} button from user {}", refused, user_id)
             out.answer(query.id, BUTTON_INVALID, now)
             return

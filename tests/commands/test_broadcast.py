@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from daemon.emulator.client import BotControl
 from tests.commands.conftest import ADMIN, ask, ask_full, button_data, press
-from tests.processes import DaemonProcess
+from tests.processes import FAST_CONFIG, DaemonProcess, Launch
 
 SUBSCRIBERS = (811, 812, 813)
 
@@ -76,3 +76,20 @@ def test_a_long_escaped_reply_is_split_with_the_buttons_on_the_last_part(
     assert "reply_markup" not in first
     assert second["text"] == "<" * 1020
     assert len(button_data(second)) == 2
+
+
+def test_a_broadcast_to_many_stays_within_telegrams_limits(bot: BotControl, launch: Launch) -> None:
+    """Flood control on (as on Telegram) and the daemon's rate limiter on: 40 subscribers
+    get the broadcast, and the emulator answered no request with 429."""
+    daemon = launch(admin_ids=str(ADMIN), config=FAST_CONFIG.replace("rate_limiter = false", ""))
+    chats = range(900, 940)
+    for chat in chats:
+        bot.send_text(from_user=chat, text="/subscribe")
+    for chat in chats:
+        bot.wait_for_sent(chat_id=chat, timeout=20)
+    confirm = ask_full(bot, ADMIN, "/broadcast paced")
+    assert press(bot, ADMIN, confirm, button_data(confirm)[0]) == "Sending to 40"
+    for chat in chats:
+        bot.wait_for_sent(chat_id=chat, count=2, timeout=20)
+    assert bot.counters()["flood"] == 0
+    assert daemon.query("SELECT state, recipients FROM broadcast") == [("sent", 40)]
