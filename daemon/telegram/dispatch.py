@@ -33,6 +33,7 @@ from daemon.commands.registry import (
     Services,
 )
 from daemon.store import chats
+from daemon.store.database import database
 from daemon.telegram.buttons import ButtonRefused
 from daemon.telegram.outgoing import Outgoing
 
@@ -73,8 +74,11 @@ def _command_callback(
             reply = REFUSAL
         else:
             try:
-                reply = await command.handler(call, services)
-                chats.count_command(command.name, now)
+                # A savepoint: a command that refuses its input leaves nothing behind,
+                # even if it wrote before deciding to refuse.
+                with database.atomic():
+                    reply = await command.handler(call, services)
+                    chats.count_command(command.name, now)
             except CommandError as exc:
                 reply = Reply(lines=(str(exc),))
         out.send(call.chat_id, reply, now)
@@ -108,7 +112,8 @@ def _button_callback(services: Services, out: Outgoing, utcnow: Callable[[], dat
         chat_id = message.chat.id if message is not None else user_id
         call = ButtonCall(action_name, arg, user_id, chat_id, is_admin, now)
         try:
-            result = await action.handler(call, services)
+            with database.atomic():
+                result = await action.handler(call, services)
         except CommandError as exc:
             out.answer(query.id, str(exc), now)
             return
