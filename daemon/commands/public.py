@@ -8,6 +8,10 @@ from daemon.store import chats, subscribers
 
 async def start(call: CommandCall, services: Services) -> Reply:
     starts = chats.record_start(call.chat_id, call.chat_kind, call.user_name, call.now)
+    if call.is_admin and call.chat_kind == "private":
+        # Telegram refuses a chat-scoped menu until the admin has a chat with the bot:
+        # now there is one.
+        services.menus_changed()
     greeting = f"Hello {call.user_name}!" if starts == 1 else f"Welcome back, {call.user_name}."
     return Reply(
         title=greeting,

@@ -38,3 +38,15 @@ def test_menus_per_scope_follow_the_registry_and_the_admin_list(
     assert scopes(bot)[f"chat:{USER}"] == expected(is_admin=True)
     ask(bot, ADMIN, f"/admins del {USER}")
     wait_until(lambda: f"chat:{USER}" not in scopes(bot), 10, "the menu removed")
+
+
+def test_an_admin_who_starts_the_bot_later_gets_the_admin_menu(
+    bot: BotControl, launch: Launch
+) -> None:
+    """At start the admin had no chat with the bot (no menu possible); /start fixes it."""
+    daemon = launch(admin_ids=str(ADMIN))
+    daemon.wait_for_log(f"admin menu for {ADMIN} not set")
+    assert f"chat:{ADMIN}" not in scopes(bot)
+    ask(bot, ADMIN, "/start")
+    wait_until(lambda: f"chat:{ADMIN}" in scopes(bot), 10, "admin menu after /start")
+    assert scopes(bot)[f"chat:{ADMIN}"] == expected(is_admin=True)
