@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from daemon.store.database import execute
 from daemon.store.models import RuntimeAdmin
 
 
@@ -12,7 +13,8 @@ def runtime_admins() -> list[int]:
 
 
 def is_runtime_admin(user_id: int) -> bool:
-    return RuntimeAdmin.get_or_none(RuntimeAdmin.user_id == user_id) is not None
+    # Asked on every command: hand-written, as peewee's get_or_none costs ~0.5 ms.
+    return execute("SELECT 1 FROM runtime_admin WHERE user_id = ?", user_id).fetchone() is not None
 
 
 def add(user_id: int, added_by: int, now: datetime) -> None:
