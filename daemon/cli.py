@@ -80,6 +80,18 @@ def sandbox_command(args: argparse.Namespace) -> int:
         return EX_UNAVAILABLE
 
 
+def digest_command(args: argparse.Namespace) -> int:
+    from daemon.digest.runner import DigestOptions, run_digest
+    from daemon.lifecycle import utcnow
+
+    settings = _settings_or_exit(require_token=True)
+    if isinstance(settings, int):
+        return settings
+    setup_logging(settings.log_level, [settings.token])
+    options = DigestOptions(period=args.period, force=args.force, dry_run=args.dry_run)
+    return asyncio.run(run_digest(settings, options, utcnow()))
+
+
 def db_upgrade_command(args: argparse.Namespace) -> int:
     settings = _settings_or_exit(require_token=False)
     if isinstance(settings, int):
@@ -165,6 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--port", type=int, default=8081, help="emulator port (0 picks one)")
     sandbox.set_defaults(handler=sandbox_command)
+
+    digest = commands.add_parser(
+        "digest", help="send the heartbeat digest to every admin (once per period)"
+    )
+    digest.add_argument("--period", choices=("day", "week"), default="day")
+    digest.add_argument("--force", action="store_true", help="send even if sent already")
+    digest.add_argument("--dry-run", action="store_true", help="print it; send nothing")
+    digest.set_defaults(handler=digest_command)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

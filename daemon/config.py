@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 EX_CONFIG = 78
 
@@ -48,6 +49,13 @@ class TelegramSettings:
 
 
 @dataclass(frozen=True)
+class DigestSettings:
+    """`[digest]` in the TOML file. The send time itself is the timer's OnCalendar=."""
+
+    timezone: str = "UTC"  # the zone whose calendar day (or ISO week) a digest belongs to
+
+
+@dataclass(frozen=True)
 class Settings:
     token: str | None
     api_url: str
@@ -60,6 +68,7 @@ class Settings:
     config_file: Path | None
     polling: PollingSettings = field(default_factory=PollingSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
     # Where each value came from, for /config and the startup line.
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -153,11 +162,24 @@ def _env(
 
 # --- TOML -------------------------------------------------------------------------------------
 
-_TOML_SECTIONS: dict[str, type] = {"polling": PollingSettings, "telegram": TelegramSettings}
+_TOML_SECTIONS: dict[str, type] = {
+    "polling": PollingSettings,
+    "telegram": TelegramSettings,
+    "digest": DigestSettings,
+}
 
 
 def _check_toml_value(section: str, key: str, value: Any, default: Any) -> Any:
     where = f"[{section}] {key}"
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: must be a string, got {value!r}")
+        if key == "timezone":
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ConfigError(f"{where}: unknown time zone {value!r}") from None
+        return value
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ConfigError(f"{where}: must be true or false, got {value!r}")
@@ -254,5 +276,6 @@ def load_settings(environ: Mapping[str, str], require_token: bool = True) -> Set
         config_file=config_file,
         polling=sections.get("polling", PollingSettings()),
         telegram=sections.get("telegram", TelegramSettings()),
+        digest=sections.get("digest", DigestSettings()),
         sources=sources,
     )

@@ -11,15 +11,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from loguru import logger
 
-from daemon.store import events, outbox, progress
+from daemon.logs import RingBuffer
+from daemon.store import events, outbox, progress, stats
 from daemon.store.database import Store
 from daemon.systemd import Notifier
 from daemon.vitals import Vitals, format_age, heartbeat_line, status_line
 from daemon.waiting import pause
+
+UPTIME_KEPT = timedelta(days=40)  # enough for a weekly digest and a month's look back
 
 
 class Heartbeat:
@@ -31,6 +34,7 @@ class Heartbeat:
         interval: Callable[[], float],
         watchdog_interval: float | None,
         utcnow: Callable[[], datetime],
+        ring: RingBuffer,
         clock: Callable[[], float] = time.monotonic,
     ):
         self._vitals = vitals
@@ -41,6 +45,8 @@ class Heartbeat:
         self._utcnow = utcnow
         self._clock = clock
         self._withholding = False
+        self._ring = ring
+        self._last_beat: datetime | None = None
 
     def poll_loop_alive(self) -> bool:
         if not self._vitals.polling_enabled:
@@ -63,11 +69,17 @@ class Heartbeat:
             )
 
     async def beat(self) -> None:
-        vitals = self._vitals
+        vitals, now = self._vitals, self._utcnow()
         async with self._store.transaction():
             vitals.outbox_backlog = outbox.backlog()
-            events.set_heartbeat(self._utcnow())
+            stats.alive_between(self._last_beat or now, now)
+            errors = self._ring.take_errors()
+            if errors:
+                stats.bump(stats.ERRORS, now, errors)
+            events.set_heartbeat(now)
             progress.prune_processed()
+            stats.prune_uptime(now - UPTIME_KEPT)
+        self._last_beat = now
         snapshot = vitals.snapshot(self._clock())
         if vitals.polling_enabled and not self.poll_loop_alive():
             vitals.state = "stalled"

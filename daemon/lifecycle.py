@@ -218,6 +218,7 @@ class Daemon:
             lock_path=lock_path,
             watchdog_pings=lambda: self.notifier.watchdog_pings,
             menus_changed=menus.changed,
+            published_admin_menu=menus.published_admin_menu,
         )
         self._menus = menus
         dispatch.install(app, services, Outgoing(lambda: button_key, time.time), utcnow)
@@ -280,6 +281,7 @@ class Daemon:
             lambda: self.settings.heartbeat_interval,
             watchdog_interval(self.environ),
             utcnow,
+            self.ring,
             self.clock,
         )
         sender_stop = asyncio.Event()

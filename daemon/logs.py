@@ -26,6 +26,7 @@ PRIORITIES = {
     "ERROR": 3,
     "CRITICAL": 2,
 }
+ERROR_LEVEL_NO = 40  # loguru's ERROR
 PLAIN_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} {level: <8} {message}"
 JOURNAL_FORMAT = "{message}"
 # Per-request noise, kept at WARNING even at LOG_LEVEL=DEBUG: httpx logs every request
@@ -78,9 +79,16 @@ class RingBuffer:
 
     def __init__(self, size: int = 2000):
         self.lines: deque[tuple[int, str]] = deque(maxlen=size)
+        self.errors_unrecorded = 0  # ERROR and above since the heartbeat last stored them
+
+    def take_errors(self) -> int:
+        count, self.errors_unrecorded = self.errors_unrecorded, 0
+        return count
 
     def add(self, level_no: int, line: str) -> None:
         self.lines.append((level_no, line))
+        if level_no >= ERROR_LEVEL_NO:
+            self.errors_unrecorded += 1
 
     def last(self, count: int, min_level_no: int = 0) -> list[str]:
         matching = [line for level_no, line in self.lines if level_no >= min_level_no]

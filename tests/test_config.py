@@ -117,7 +117,10 @@ def test_toml_sections_override_defaults(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[pollng]\ntimeout = 5\n", "{path}: unknown section [pollng] (known: polling, telegram)"),
+        (
+            "[pollng]\ntimeout = 5\n",
+            "{path}: unknown section [pollng] (known: digest, polling, telegram)",
+        ),
         (
             "[polling]\ntimout = 5\n",
             "{path}: [polling] unknown key 'timout' (known: timeout, watchdog_grace, "
@@ -129,6 +132,11 @@ def test_toml_sections_override_defaults(tmp_path: Path) -> None:
         ("[polling]\ntimeout = 0\n", "[polling] timeout: must be positive, got 0"),
         ("[polling]\ntimeout = 60\n", "[polling] timeout: Telegram allows at most 50, got 60"),
         ("[telegram]\nrate_limiter = 1\n", "[telegram] rate_limiter: must be true or false, got 1"),
+        (
+            '[digest]\ntimezone = "Mars/Olympus"\n',
+            "[digest] timezone: unknown time zone 'Mars/Olympus'",
+        ),
+        ("[digest]\ntimezone = 1\n", "[digest] timezone: must be a string, got 1"),
         (
             "[polling]\nconflict_delay = 90\n",
             "[polling] conflict_delay: must not exceed conflict_delay_max (60.0), got 90",

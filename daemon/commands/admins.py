@@ -55,6 +55,12 @@ async def admins_command(call: CommandCall, services: Services) -> Reply:
 def register(registry: Registry) -> None:
     registry.add(
         Command(
-            "admins", Role.ADMIN, USAGE, "list, add or remove runtime admins", admins_command, "ops"
+            "admins",
+            Role.ADMIN,
+            USAGE,
+            "list, add or remove runtime admins",
+            admins_command,
+            "ops",
+            self_check=lambda settings: store.runtime_admins(),
         )
     )

@@ -80,6 +80,7 @@ def register(registry: Registry) -> None:
             "message every subscriber (asks first)",
             broadcast,
             "ops",
+            self_check=lambda settings: subscribers.count(),
         )
     )
     registry.add_button(ButtonAction("bcast.send", Role.ADMIN, send))

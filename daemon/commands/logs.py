@@ -52,5 +52,13 @@ async def logs(call: CommandCall, services: Services) -> Reply:
 
 def register(registry: Registry) -> None:
     registry.add(
-        Command("logs", Role.ADMIN, "[N] [level]", "recent log lines (redacted)", logs, "ops")
+        Command(
+            "logs",
+            Role.ADMIN,
+            "[N] [level]",
+            "recent log lines (redacted)",
+            logs,
+            "ops",
+            self_check=lambda settings: parse(("20", "info")),
+        )
     )

@@ -97,6 +97,8 @@ class Services:
     watchdog_interval: float | None = None
     lock_path: Path | None = None
     watchdog_pings: Callable[[], int] = lambda: 0
+    # The admin menu as last published to Telegram (None: not known), for /digest.
+    published_admin_menu: Callable[[], tuple[str, ...] | None] = lambda: None
     # Called after a change to who is admin, so the command menus follow.
     menus_changed: Callable[[], None] = lambda: None
 
@@ -122,6 +124,9 @@ class Command:
     description: str
     handler: Handler
     group: str = "general"
+    # Side-effect-free proof that the command's data path works, for the digest's
+    # "N/18 registered and answering"; it may read the database, never write or send.
+    self_check: Callable[[Settings], object] | None = None  # the result is ignored
 
 
 @dataclass(frozen=True)

@@ -36,11 +36,16 @@ def effective(settings: Settings) -> list[tuple[str, str]]:
         ("TRADEBOTD_CONFIG", str(settings.config_file or "(not set)")),
     ]
     named = [(name, f"{value} ({source.get(name, 'default')})") for name, value in rows]
-    for section_name in ("polling", "telegram"):
+    for section_name in ("polling", "telegram", "digest"):
         section = getattr(settings, section_name)
         for field in fields(section):
             value = getattr(section, field.name)
-            shown = str(value).lower() if isinstance(value, bool) else f"{value:g}"
+            if isinstance(value, bool):
+                shown = str(value).lower()
+            elif isinstance(value, int | float):
+                shown = f"{value:g}"
+            else:
+                shown = str(value)
             named.append((f"[{section_name}] {field.name}", f"{shown} ({file})"))
     return named
 
@@ -51,5 +56,13 @@ async def config(call: CommandCall, services: Services) -> Reply:
 
 def register(registry: Registry) -> None:
     registry.add(
-        Command("config", Role.ADMIN, "", "effective settings and their sources", config, "ops")
+        Command(
+            "config",
+            Role.ADMIN,
+            "",
+            "effective settings and their sources",
+            config,
+            "ops",
+            self_check=lambda settings: effective(settings),
+        )
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from daemon.commands.registry import Command, CommandCall, Registry, Reply, Role, Services
+from daemon.config import Settings
 from daemon.store import events, outbox
 from daemon.store.database import sqlite_path
 from daemon.store.models import KeyValue
@@ -143,6 +144,22 @@ async def health(call: CommandCall, services: Services) -> Reply:
     return Reply(title="Health", rows=tuple(assess(facts)))
 
 
+def check_status(settings: Settings) -> None:
+    """The reads /status makes, without a running daemon's vitals."""
+    events.count_since("start", datetime(1970, 1, 1))
+    outbox.backlog()
+    outbox.dead_letters()
+
+
+def check_health(settings: Settings) -> None:
+    """The reads and the verdicts /health makes; its write probe is left out."""
+    outbox.backlog()
+    shutil.disk_usage(settings.state_directory)
+    assess(
+        HealthFacts(True, True, False, 0.0, True, 0, 0, 1 << 30, None, 0, os.getpid(), os.getpid())
+    )
+
+
 def register(registry: Registry) -> None:
     registry.add(
         Command(
@@ -152,6 +169,17 @@ def register(registry: Registry) -> None:
             "uptime, mode, offset, last poll, conflicts, restarts, outbox, DB size",
             status,
             group="ops",
+            self_check=check_status,
         )
     )
-    registry.add(Command("health", Role.ADMIN, "", "a verdict per component", health, group="ops"))
+    registry.add(
+        Command(
+            "health",
+            Role.ADMIN,
+            "",
+            "a verdict per component",
+            health,
+            group="ops",
+            self_check=check_health,
+        )
+    )

@@ -103,6 +103,31 @@ class Broadcast(BaseModel):
     recipients = peewee.IntegerField(default=0)
 
 
+class DailyStat(BaseModel):
+    """Counters per UTC day: updates handled, errors logged."""
+
+    day = peewee.DateField()
+    name = peewee.CharField(max_length=32)
+    value = peewee.IntegerField(default=0)
+
+    class Meta:
+        primary_key = peewee.CompositeKey("day", "name")
+
+
+class UptimeMinute(BaseModel):
+    """One row per UTC minute in which the daemon's heartbeat ran: the uptime record."""
+
+    minute = peewee.DateTimeField(primary_key=True)
+
+
+class DigestRun(BaseModel):
+    """A digest sent for a period ("day:2026-11-28", "week:2026-W48"): sent once."""
+
+    period = peewee.CharField(primary_key=True, max_length=32)
+    sent_at = peewee.DateTimeField()
+    recipients = peewee.IntegerField()
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     KeyValue,
     ProcessedUpdate,
@@ -113,4 +138,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     RuntimeAdmin,
     Subscriber,
     Broadcast,
+    DailyStat,
+    UptimeMinute,
+    DigestRun,
 )

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 import peewee
 from playhouse.migrate import SchemaMigrator, migrate
 
-from daemon.store.models import ALL_MODELS, Broadcast, KeyValue, RuntimeAdmin, Subscriber
+from daemon.store.models import (
+    ALL_MODELS,
+    Broadcast,
+    DailyStat,
+    DigestRun,
+    KeyValue,
+    RuntimeAdmin,
+    Subscriber,
+    UptimeMinute,
+)
 
 VERSION_KEY = "schema.version"
 
@@ -40,9 +49,14 @@ def _v2_commands(db: peewee.Database) -> None:
     db.create_tables([RuntimeAdmin, Subscriber, Broadcast])
 
 
+def _v3_digest(db: peewee.Database) -> None:
+    db.create_tables([DailyStat, UptimeMinute, DigestRun])
+
+
 # Append here; never edit a released entry. Version 1 is the initial schema.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "outbox call kinds; runtime admins, subscribers, broadcasts", _v2_commands),
+    Migration(3, "daily counters, uptime minutes, digest runs", _v3_digest),
 )
 
 

@@ -48,11 +48,13 @@ class Menus:
             await self._bot.set_my_commands(menu(self._registry, is_admin=False))
         except TelegramError as exc:
             logger.warning("setMyCommands (default scope) failed: {}", describe(exc))
+        published = set()
         for admin in admins:
             try:
                 await self._bot.set_my_commands(
                     menu(self._registry, is_admin=True), scope=BotCommandScopeChat(admin)
                 )
+                published.add(admin)
             except TelegramError as exc:
                 logger.warning(
                     "admin menu for {} not set ({}): they must open a chat with the bot first",
@@ -64,4 +66,10 @@ class Menus:
                 await self._bot.delete_my_commands(scope=BotCommandScopeChat(former))
             except TelegramError as exc:
                 logger.warning("admin menu for {} not removed: {}", former, describe(exc))
-        self._published_to = set(admins)
+        self._published_to = published
+
+    def published_admin_menu(self) -> tuple[str, ...] | None:
+        """The admin menu as last set for at least one admin; None if for none yet."""
+        if not self._published_to:
+            return None
+        return tuple(c.command for c in menu(self._registry, is_admin=True))

@@ -22,7 +22,7 @@ from loguru import logger
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
-from daemon.store import outbox, progress
+from daemon.store import outbox, progress, stats
 from daemon.store.database import Store
 from daemon.vitals import Vitals
 
@@ -76,7 +76,9 @@ class UpdateProcessor:
             if self._failure is not None:
                 # Raising inside atomic() rolls back what the handler wrote.
                 raise _HandlerFailed(self._failure)
-            return progress.mark_processed(update.update_id, self._utcnow())
+            now = self._utcnow()
+            stats.bump(stats.UPDATES, now)
+            return progress.mark_processed(update.update_id, now)
 
     def _record_failed(self, update: Update, error: BaseException) -> int:
         error_id = secrets.token_hex(4)
@@ -93,4 +95,5 @@ class UpdateProcessor:
                     f"Something went wrong (error id {error_id}); nothing was changed.",
                     self._utcnow(),
                 )
+            stats.bump(stats.UPDATES, self._utcnow())
             return progress.mark_processed(update.update_id, self._utcnow())

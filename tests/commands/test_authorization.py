@@ -21,6 +21,7 @@ INVOCATIONS = {
     "config": "/config",
     "admins": f"/admins add {USER}",
     "broadcast": "/broadcast hello everyone",
+    "digest": "/digest",
 }
 
 

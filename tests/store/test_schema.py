@@ -87,8 +87,8 @@ def test_a_manual_migration_stops_automatic_upgrade_with_advice(
 
 
 def test_a_version_1_database_is_migrated_keeping_its_rows(db: peewee.Database) -> None:
-    """The schema as version 1 shipped it (a dump) upgrades in place: the queued reply
-    stays, gains kind 'message', and the new tables appear."""
+    """The schema as version 1 shipped it (a dump) upgrades in place through every later
+    version: the queued reply stays, gains kind 'message', and the new tables appear."""
     dump = (Path(__file__).parent / "fixtures" / "schema_v1.sql").read_text()
     db.connection().executescript(dump)
     db.execute_sql(
@@ -97,10 +97,11 @@ def test_a_version_1_database_is_migrated_keeping_its_rows(db: peewee.Database) 
     )
     assert schema.current_version(db) == 1
     assert schema.upgrade(db, automatic_only=True) == [
-        "migrated to schema version 2: outbox call kinds; runtime admins, subscribers, broadcasts"
+        "migrated to schema version 2: outbox call kinds; runtime admins, subscribers, broadcasts",
+        "migrated to schema version 3: daily counters, uptime minutes, digest runs",
     ]
     assert db.execute_sql("SELECT kind, text FROM outbox_message").fetchall() == [
         ("message", "queued before the upgrade")
     ]
-    for table in ("runtime_admin", "subscriber", "broadcast"):
+    for table in ("runtime_admin", "subscriber", "broadcast", "daily_stat", "digest_run"):
         assert db.table_exists(table)

@@ -1,0 +1,64 @@
+"""Everything a digest says, read from the database into one value."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from daemon.digest.period import Period
+from daemon.store import chats, events, stats
+from daemon.store.models import Event
+
+
+@dataclass(frozen=True)
+class DigestFacts:
+    period: Period
+    now: datetime
+    heartbeat_interval: float
+    last_heartbeat: datetime | None
+    minutes_up: int
+    starts: int
+    unclean_starts: int
+    conflicts: int
+    updates: int
+    errors: int
+    commands_run: Mapping[str, int]
+    admin_commands: tuple[str, ...]  # in the registry
+    published_admin_menu: tuple[str, ...] | None  # getMyCommands for an admin; None: unknown
+    self_checks: Mapping[str, str | None] = field(default_factory=dict)  # name → error or None
+    planned_admin_commands: int = 18
+
+
+def gather(
+    period: Period,
+    now: datetime,
+    heartbeat_interval: float,
+    admin_commands: tuple[str, ...],
+    published_admin_menu: tuple[str, ...] | None,
+    self_checks: Mapping[str, Callable[[], object]],
+) -> DigestFacts:
+    results: dict[str, str | None] = {}
+    for name, check in self_checks.items():
+        try:
+            check()
+            results[name] = None
+        except Exception as exc:  # a failing self-check is reported, not fatal
+            results[name] = f"{type(exc).__name__}: {exc}"
+    starts = Event.select().where(Event.kind == "start", Event.at >= period.start)
+    return DigestFacts(
+        period=period,
+        now=now,
+        heartbeat_interval=heartbeat_interval,
+        last_heartbeat=events.last_heartbeat(),
+        minutes_up=stats.minutes_up(period.start, period.end),
+        starts=starts.count(),
+        unclean_starts=starts.where(Event.detail == "after an unclean exit").count(),
+        conflicts=events.count_since("conflict", period.start),
+        updates=stats.total(stats.UPDATES, period.start, period.end),
+        errors=stats.total(stats.ERRORS, period.start, period.end),
+        commands_run=chats.commands_run(period.start),
+        admin_commands=admin_commands,
+        published_admin_menu=published_admin_menu,
+        self_checks=results,
+    )
