@@ -10,9 +10,16 @@ from daemon.emulator.client import BotControl
 from tests.processes import DaemonProcess, Launch, wait_until
 
 ADMIN, USER = 801, 802
-# Rows that bookkeeping writes on every update; an authorization refusal may touch these
-# and nothing else.
-BOOKKEEPING = {"processed_update", "key_value", "outbox_message", "event"}
+# Tables that bookkeeping writes on every update (offset, counters, replies, uptime); an
+# authorization refusal may touch these and nothing else.
+BOOKKEEPING = {
+    "processed_update",
+    "key_value",
+    "outbox_message",
+    "event",
+    "daily_stat",
+    "uptime_minute",
+}
 
 
 @pytest.fixture

@@ -1,0 +1,119 @@
+"""`tradebotd digest` as a process against the emulator, on a prepared SQLite database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from daemon.emulator.client import BotControl
+from daemon.emulator.launcher import REPO
+from daemon.store import chats, events, schema, stats
+from daemon.store.database import open_database
+
+ADMIN = 831
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def prepare(state: Path, heartbeat_age: timedelta) -> None:
+    """A day's worth of facts, as a daemon would have written them."""
+    db = open_database(f"sqlite:///{state / 'tradebotd.db'}")
+    schema.upgrade(db)
+    now = utcnow()
+    with db.atomic():
+        events.record("start", now - timedelta(hours=5))
+        events.record("start", now - timedelta(hours=2), "after an unclean exit")
+        events.record("conflict", now - timedelta(hours=1), "409")
+        stats.bump(stats.UPDATES, now, 42)
+        chats.count_command("start", now)
+        stats.alive_between(now - timedelta(hours=12), now)
+        events.set_heartbeat(now - heartbeat_age)
+    db.close()
+
+
+def digest(state: Path, bot: BotControl, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": os.environ["PATH"],
+        "TELEGRAM_BOT_TOKEN": bot.token,
+        "TELEGRAM_API_URL": bot.api_root,
+        "ADMIN_IDS": str(ADMIN),
+        "STATE_DIRECTORY": str(state),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "daemon", "digest", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def state(tmp_path: Path, bot: BotControl) -> Path:
+    bot.send_text(from_user=ADMIN, text="hi")  # the admin has a chat with the bot
+    return tmp_path / "state"
+
+
+def test_sends_once_per_day_then_only_with_force(state: Path, bot: BotControl) -> None:
+    prepare(state, heartbeat_age=timedelta(seconds=20))
+    first = digest(state, bot)
+    assert first.returncode == 0, first.stderr
+    sent = bot.wait_for_sent(chat_id=ADMIN)
+    text = sent[0]["text"]
+    assert text.startswith(f"tradebotd daily digest {utcnow().date()}")
+    for line in (
+        "daemon up: last heartbeat ",
+        "uptime 50.",
+        "starts 2, of them after a crash or watchdog kill 1",
+        "409 conflict episodes 1",
+        "updates handled 42",
+        "commands run /start 1",
+        "errors logged 0",
+        "admin commands registered and answering",
+    ):
+        assert line in text, line
+    again = digest(state, bot)
+    assert again.returncode == 0
+    assert "was sent at" in again.stderr
+    assert "nothing to do (--force sends again)" in again.stderr
+    assert len(bot.sent(chat_id=ADMIN)) == 1
+    assert digest(state, bot, "--force").returncode == 0
+    assert len(bot.wait_for_sent(chat_id=ADMIN, count=2)) == 2
+    assert bot.counters()["requests"].get("getUpdates", 0) == 0
+
+
+def test_a_silent_daemon_is_reported_down(state: Path, bot: BotControl) -> None:
+    prepare(state, heartbeat_age=timedelta(minutes=30))
+    assert digest(state, bot).returncode == 0
+    text = bot.wait_for_sent(chat_id=ADMIN)[0]["text"]
+    assert "!!! THE DAEMON IS DOWN: nothing is polling Telegram !!!" in text
+    assert "DAEMON DOWN: last heartbeat 30m" in text
+
+
+def test_dry_run_prints_and_sends_nothing(state: Path, bot: BotControl) -> None:
+    prepare(state, heartbeat_age=timedelta(seconds=20))
+    result = digest(state, bot, "--dry-run", "--period", "week")
+    assert result.returncode == 0
+    assert result.stdout.startswith("tradebotd weekly digest ")
+    assert "uptime " in result.stdout
+    assert bot.sent(chat_id=ADMIN) == []
+
+
+def test_a_failed_send_exits_non_zero_and_is_not_recorded(tmp_path: Path, bot: BotControl) -> None:
+    """The admin never opened a chat with the bot: Telegram refuses, the unit fails."""
+    state = tmp_path / "state"
+    prepare(state, heartbeat_age=timedelta(seconds=20))
+    result = digest(state, bot)
+    assert result.returncode == 1
+    assert f"digest: sending to admin {ADMIN} failed: Chat not found" in result.stderr
+    db = open_database(f"sqlite:///{state / 'tradebotd.db'}")
+    assert db.execute_sql("SELECT count(*) FROM digest_run").fetchone() == (0,)
+    db.close()
