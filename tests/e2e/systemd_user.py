@@ -52,12 +52,16 @@ class UserManager:
         self.workdir = workdir
         self.runtime = workdir / "runtime"
         self.units = workdir / "config" / "systemd" / "user"
-        self.runtime.mkdir(mode=0o700)
+        self.runtime.mkdir(mode=0o700, parents=True)
         self.units.mkdir(parents=True)
         self.env = {
             **os.environ,
             "XDG_RUNTIME_DIR": str(self.runtime),
             "XDG_CONFIG_HOME": str(workdir / "config"),
+            # StateDirectory= and friends of user units land here, not in the host's ~.
+            "XDG_STATE_HOME": str(workdir / "state-home"),
+            "XDG_CACHE_HOME": str(workdir / "cache-home"),
+            "XDG_DATA_HOME": str(workdir / "data-home"),
             "MANAGER_LOG": str(workdir / "manager.log"),
             "MANAGER_PID": str(workdir / "manager.pid"),
         }
@@ -89,8 +93,13 @@ class UserManager:
             timeout=30,
         )
 
-    def install_unit(self, name: str, text: str) -> None:
+    def install_unit(self, name: str, text: str, drop_in: str | None = None) -> None:
+        """Install a unit (and optionally a drop-in that adapts it to the test)."""
         (self.units / name).write_text(text)
+        if drop_in is not None:
+            directory = self.units / f"{name}.d"
+            directory.mkdir(exist_ok=True)
+            (directory / "test.conf").write_text(drop_in)
         self.systemctl("daemon-reload")
 
     def show(self, unit: str, *properties: str) -> dict[str, str]:
