@@ -117,3 +117,34 @@ def test_a_failed_send_exits_non_zero_and_is_not_recorded(tmp_path: Path, bot: B
     db = open_database(f"sqlite:///{state / 'tradebotd.db'}")
     assert db.execute_sql("SELECT count(*) FROM digest_run").fetchone() == (0,)
     db.close()
+
+
+def test_a_second_run_while_one_holds_the_lock_sends_nothing(state: Path, bot: BotControl) -> None:
+    """Two digest runs never overlap: the second sees the lock and leaves quietly."""
+    prepare(state, heartbeat_age=timedelta(seconds=20))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(state / "digest.lock")],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        result = digest(state, bot)
+        assert result.returncode == 0
+        assert f"another digest run is in progress ({holder.pid}); not starting" in result.stderr
+        assert bot.sent(chat_id=ADMIN) == []
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from daemon import guard
+fd = guard.take_lock_file(Path(sys.argv[1]))
+print("held", flush=True)
+time.sleep(60)
+"""

@@ -1,0 +1,80 @@
+"""The shipped systemd units: hardening score, and timers wired to the right services."""
+
+from __future__ import annotations
+
+import configparser
+import shutil
+import subprocess
+
+import pytest
+
+from daemon.emulator.launcher import REPO
+
+UNITS = REPO / "units"
+DIGEST_SERVICES = ("tradebotd-digest.service", "tradebotd-digest-weekly.service")
+
+
+def unit(name: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(UNITS / name)
+    return parser
+
+
+@pytest.mark.parametrize("name", DIGEST_SERVICES)
+def test_digest_services_keep_an_exposure_of_at_most_1_2(name: str) -> None:
+    """`systemd-analyze security` (offline) must not regress above 1.2."""
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed (CI installs systemd)")
+    result = subprocess.run(
+        [
+            "systemd-analyze",
+            "security",
+            "--offline=yes",
+            "--threshold=12",
+            "--no-pager",
+            str(UNITS / name),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "Overall exposure level" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("timer", "service", "period"),
+    [
+        ("tradebotd-digest.timer", "tradebotd-digest.service", "day"),
+        ("tradebotd-digest-weekly.timer", "tradebotd-digest-weekly.service", "week"),
+    ],
+)
+def test_each_timer_starts_its_oneshot_with_the_right_period(
+    timer: str, service: str, period: str
+) -> None:
+    settings = unit(timer)["Timer"]
+    assert settings["Unit"] == service
+    assert settings["Persistent"] == "true"
+    assert settings["AccuracySec"] == "1s"
+    assert unit(timer)["Install"]["WantedBy"] == "timers.target"
+    exec_settings = unit(service)["Service"]
+    assert exec_settings["Type"] == "oneshot"
+    assert exec_settings["ExecStart"].endswith(f"-m daemon digest --period {period}")
+    assert exec_settings["EnvironmentFile"] == "/etc/tradebotd/tradebotd.env"
+    assert exec_settings["User"] == "tradebotd"
+
+
+def test_both_digest_services_share_one_hardening_block() -> None:
+    def hardening(name: str) -> list[str]:
+        text = (UNITS / name).read_text()
+        return text[text.index("# --- hardening") :].splitlines()
+
+    assert hardening(DIGEST_SERVICES[0]) == hardening(DIGEST_SERVICES[1])
+
+
+def test_no_unit_mentions_a_path_outside_the_install_layout() -> None:
+    for path in UNITS.iterdir():
+        text = path.read_text()
+        assert "/work/" not in text, path.name
+        assert "/tmp/" not in text, path.name
+        assert path.suffix in (".service", ".timer")
