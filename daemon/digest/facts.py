@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from daemon.digest.period import Period
-from daemon.store import chats, events, stats
+from daemon.store import events, stats
 from daemon.store.models import Event
 
 
@@ -57,7 +57,7 @@ def gather(
         conflicts=events.count_since("conflict", period.start),
         updates=stats.total(stats.UPDATES, period.start, period.end),
         errors=stats.total(stats.ERRORS, period.start, period.end),
-        commands_run=chats.commands_run(period.start),
+        commands_run=stats.totals_by_suffix(stats.COMMAND, period.start, period.end),
         admin_commands=admin_commands,
         published_admin_menu=published_admin_menu,
         self_checks=results,

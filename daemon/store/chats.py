@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from daemon.store import stats
 from daemon.store.database import execute, timestamp
-from daemon.store.models import CommandCount
 
 
 def record_start(chat_id: int, kind: str, name: str, now: datetime) -> int:
@@ -26,19 +26,11 @@ def record_start(chat_id: int, kind: str, name: str, now: datetime) -> int:
 
 
 def count_command(command: str, now: datetime) -> None:
+    """Per day for /status and the record, per hour for the digest's exact window."""
+    stats.bump(stats.COMMAND + command, now)
     execute(
         "INSERT INTO command_count (day, command, runs) VALUES (?, ?, 1)"
         " ON CONFLICT (day, command) DO UPDATE SET runs = command_count.runs + 1",
         now.date().isoformat(),
         command,
     )
-
-
-def commands_run(since_day: datetime) -> dict[str, int]:
-    rows = CommandCount.select(CommandCount.command, CommandCount.runs).where(
-        CommandCount.day >= since_day.date()
-    )
-    totals: dict[str, int] = {}
-    for row in rows:
-        totals[row.command] = totals.get(row.command, 0) + row.runs
-    return totals

@@ -44,8 +44,9 @@ def execute(sql: str, *params: Any) -> Any:
 
 
 def timestamp(moment: datetime) -> str:
-    """The text peewee's DateTimeField stores, for hand-written statements."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+    """The text peewee's DateTimeField stores (sqlite3's adapter: ISO with a space, no
+    microseconds when they are zero), so hand-written rows compare like peewee's."""
+    return moment.isoformat(" ")
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -103,15 +103,16 @@ class Broadcast(BaseModel):
     recipients = peewee.IntegerField(default=0)
 
 
-class DailyStat(BaseModel):
-    """Counters per UTC day: updates handled, errors logged."""
+class HourlyStat(BaseModel):
+    """Counters per UTC hour (updates handled, errors logged, commands run by name), so a
+    digest over the last 24 hours or 7 days is exact to the hour."""
 
-    day = peewee.DateField()
-    name = peewee.CharField(max_length=32)
+    hour = peewee.DateTimeField()
+    name = peewee.CharField(max_length=48)
     value = peewee.IntegerField(default=0)
 
     class Meta:
-        primary_key = peewee.CompositeKey("day", "name")
+        primary_key = peewee.CompositeKey("hour", "name")
 
 
 class UptimeMinute(BaseModel):
@@ -138,7 +139,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     RuntimeAdmin,
     Subscriber,
     Broadcast,
-    DailyStat,
+    HourlyStat,
     UptimeMinute,
     DigestRun,
 )

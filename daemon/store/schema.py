@@ -17,8 +17,8 @@ from playhouse.migrate import SchemaMigrator, migrate
 from daemon.store.models import (
     ALL_MODELS,
     Broadcast,
-    DailyStat,
     DigestRun,
+    HourlyStat,
     KeyValue,
     RuntimeAdmin,
     Subscriber,
@@ -50,13 +50,13 @@ def _v2_commands(db: peewee.Database) -> None:
 
 
 def _v3_digest(db: peewee.Database) -> None:
-    db.create_tables([DailyStat, UptimeMinute, DigestRun])
+    db.create_tables([HourlyStat, UptimeMinute, DigestRun])
 
 
 # Append here; never edit a released entry. Version 1 is the initial schema.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "outbox call kinds; runtime admins, subscribers, broadcasts", _v2_commands),
-    Migration(3, "daily counters, uptime minutes, digest runs", _v3_digest),
+    Migration(3, "hourly counters, uptime minutes, digest runs", _v3_digest),
 )
 
 

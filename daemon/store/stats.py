@@ -1,37 +1,54 @@
-"""Daily counters and the uptime record, for the digest."""
+"""Hourly counters and the uptime record, for the digest."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import peewee
+
 from daemon.store.database import execute, timestamp
-from daemon.store.models import DailyStat, UptimeMinute
+from daemon.store.models import HourlyStat, UptimeMinute
 
 UPDATES = "updates"
 ERRORS = "errors"
+COMMAND = "command:"  # + the command's name
+
+
+def _hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
 
 
 def bump(name: str, now: datetime, by: int = 1) -> None:
     execute(
-        "INSERT INTO daily_stat (day, name, value) VALUES (?, ?, ?)"
-        " ON CONFLICT (day, name) DO UPDATE SET value = daily_stat.value + excluded.value",
-        now.date().isoformat(),
+        "INSERT INTO hourly_stat (hour, name, value) VALUES (?, ?, ?)"
+        " ON CONFLICT (hour, name) DO UPDATE SET value = hourly_stat.value + excluded.value",
+        timestamp(_hour(now)),
         name,
         by,
     )
 
 
+def _in_window(since: datetime, until: datetime) -> peewee.Expression:
+    return (HourlyStat.hour >= _hour(since)) & (HourlyStat.hour <= until)
+
+
 def total(name: str, since: datetime, until: datetime) -> int:
-    value = (
-        DailyStat.select(DailyStat.value)
-        .where(
-            DailyStat.name == name,
-            DailyStat.day >= since.date(),
-            DailyStat.day <= until.date(),
-        )
-        .tuples()
+    rows = HourlyStat.select(HourlyStat.value).where(
+        (HourlyStat.name == name) & _in_window(since, until)
     )
-    return sum(v for (v,) in value)
+    return sum(value for (value,) in rows.tuples())
+
+
+def totals_by_suffix(prefix: str, since: datetime, until: datetime) -> dict[str, int]:
+    """{"start": 5, …} for counters named "<prefix>start", …"""
+    rows = HourlyStat.select(HourlyStat.name, HourlyStat.value).where(
+        HourlyStat.name.startswith(prefix) & _in_window(since, until)
+    )
+    totals: dict[str, int] = {}
+    for name, value in rows.tuples():
+        key = name.removeprefix(prefix)
+        totals[key] = totals.get(key, 0) + value
+    return totals
 
 
 def alive_between(since: datetime, now: datetime) -> None:

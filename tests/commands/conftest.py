@@ -17,7 +17,7 @@ BOOKKEEPING = {
     "key_value",
     "outbox_message",
     "event",
-    "daily_stat",
+    "hourly_stat",
     "uptime_minute",
 }
 

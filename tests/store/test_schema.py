@@ -98,10 +98,10 @@ def test_a_version_1_database_is_migrated_keeping_its_rows(db: peewee.Database) 
     assert schema.current_version(db) == 1
     assert schema.upgrade(db, automatic_only=True) == [
         "migrated to schema version 2: outbox call kinds; runtime admins, subscribers, broadcasts",
-        "migrated to schema version 3: daily counters, uptime minutes, digest runs",
+        "migrated to schema version 3: hourly counters, uptime minutes, digest runs",
     ]
     assert db.execute_sql("SELECT kind, text FROM outbox_message").fetchall() == [
         ("message", "queued before the upgrade")
     ]
-    for table in ("runtime_admin", "subscriber", "broadcast", "daily_stat", "digest_run"):
+    for table in ("runtime_admin", "subscriber", "broadcast", "hourly_stat", "digest_run"):
         assert db.table_exists(table)
