@@ -64,6 +64,7 @@ async def _send(bot: Bot, chat_id: int, reply: Reply) -> None:
 
 
 async def run_digest(settings: Settings, options: DigestOptions, now: datetime) -> int:
+    settings.state_directory.mkdir(parents=True, exist_ok=True)
     try:
         lock = guard.take_lock_file(settings.state_directory / LOCK_NAME)
     except guard.AlreadyRunning as exc:
