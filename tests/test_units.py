@@ -12,6 +12,7 @@ from daemon.emulator.launcher import REPO
 
 UNITS = REPO / "units"
 DIGEST_SERVICES = ("tradebotd-digest.service", "tradebotd-digest-weekly.service")
+SERVICES = ("tradebotd.service", *DIGEST_SERVICES)
 
 
 def unit(name: str) -> configparser.ConfigParser:
@@ -21,8 +22,8 @@ def unit(name: str) -> configparser.ConfigParser:
     return parser
 
 
-@pytest.mark.parametrize("name", DIGEST_SERVICES)
-def test_digest_services_keep_an_exposure_of_at_most_1_2(name: str) -> None:
+@pytest.mark.parametrize("name", SERVICES)
+def test_services_keep_an_exposure_of_at_most_1_2(name: str) -> None:
     """`systemd-analyze security` (offline) must not regress above 1.2."""
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is not installed (CI installs systemd)")
@@ -64,12 +65,16 @@ def test_each_timer_starts_its_oneshot_with_the_right_period(
     assert exec_settings["User"] == "tradebotd"
 
 
-def test_both_digest_services_share_one_hardening_block() -> None:
+def test_every_service_shares_one_hardening_block() -> None:
     def hardening(name: str) -> list[str]:
-        text = (UNITS / name).read_text()
-        return text[text.index("# --- hardening") :].splitlines()
+        lines = (UNITS / name).read_text().splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith("# --- hardening"))
+        block = lines[start:]
+        return block[: block.index("")] if "" in block else block
 
-    assert hardening(DIGEST_SERVICES[0]) == hardening(DIGEST_SERVICES[1])
+    blocks = [hardening(name) for name in SERVICES]
+    assert all(block == blocks[0] for block in blocks)
+    assert "ProtectSystem=strict" in blocks[0]
 
 
 def test_no_unit_mentions_a_path_outside_the_install_layout() -> None:
@@ -78,3 +83,18 @@ def test_no_unit_mentions_a_path_outside_the_install_layout() -> None:
         assert "/work/" not in text, path.name
         assert "/tmp/" not in text, path.name
         assert path.suffix in (".service", ".timer")
+
+
+def test_the_daemon_unit_is_a_watched_notify_service() -> None:
+    service = unit("tradebotd.service")["Service"]
+    assert service["Type"] == "notify"
+    assert service["ExecStart"] == "/opt/tradebotd/venv/bin/python -m daemon run"
+    assert service["ExecReload"] == "/bin/kill -HUP $MAINPID"
+    assert service["WatchdogSec"] == "90s"
+    assert service["Restart"] == "on-failure"
+    assert service["RestartPreventExitStatus"] == "78"
+    assert service["KillMode"] == "mixed"
+    assert service["StateDirectory"] == "tradebotd"
+    start_limit = unit("tradebotd.service")["Unit"]
+    assert start_limit["StartLimitIntervalSec"] == "10min"
+    assert start_limit["StartLimitBurst"] == "5"  # 10 min > 5 × RestartSec: it bites

@@ -12,12 +12,43 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 SYSTEMD = Path("/usr/lib/systemd/systemd")
+UNITS = Path(__file__).resolve().parent.parent.parent / "units"
+
+# What differs between a VPS and these tests, and nothing else: a user manager cannot
+# switch users; Python lives under /root (pyenv) and the tests' files under /tmp, which
+# ProtectHome= and PrivateTmp= would hide; the env file and interpreter are the test's.
+# Every other line of the shipped unit, its hardening included, stays in force.
+ADAPT_TO_TEST = """\
+[Service]
+User=
+Group=
+ProtectHome=no
+PrivateTmp=no
+PrivateUsers=no
+ReadWritePaths={writable}
+EnvironmentFile=
+EnvironmentFile={env_file}
+ExecStart=
+ExecStart={python} -m daemon {arguments}
+"""
+
+
+def adapt_to_test(env_file: Path, writable: Path, arguments: str, extra: str = "") -> str:
+    """A drop-in that runs a shipped unit in this test's environment."""
+    return (
+        ADAPT_TO_TEST.format(
+            writable=writable, env_file=env_file, python=sys.executable, arguments=arguments
+        )
+        + extra
+    )
+
 
 INNER = """
 set -e

@@ -3,7 +3,6 @@ admin while the daemon polls the same token, and the emulator counts no 409."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,28 +10,10 @@ from pathlib import Path
 import pytest
 
 from daemon.emulator.client import BotControl
-from tests.e2e.systemd_user import UserManager, require_user_manager
-from tests.processes import REPO, Launch, wait_until
+from tests.e2e.systemd_user import UNITS, UserManager, adapt_to_test, require_user_manager
+from tests.processes import Launch, wait_until
 
-UNITS = REPO / "units"
 ADMIN = 841
-
-# What differs between a VPS and this test, and nothing else: the user manager cannot
-# switch users; Python lives under /root (pyenv) and the test's files under /tmp, which
-# ProtectHome= and PrivateTmp= would hide; the env file and interpreter are the test's.
-DROP_IN = """\
-[Service]
-User=
-Group=
-ProtectHome=no
-PrivateTmp=no
-PrivateUsers=no
-ReadWritePaths={state}
-EnvironmentFile=
-EnvironmentFile={env_file}
-ExecStart=
-ExecStart={python} -m daemon digest --period day
-"""
 
 
 @pytest.fixture
@@ -65,7 +46,7 @@ def test_the_timer_sends_the_digest_beside_the_polling_daemon(
         .replace("OnCalendar=*-*-* 08:00:00 UTC", f"OnCalendar=*-*-* {fire_at:%H:%M:%S} UTC")
     )
     assert f"{fire_at:%H:%M:%S}" in timer
-    drop_in = DROP_IN.format(state=daemon.state_directory, env_file=env_file, python=sys.executable)
+    drop_in = adapt_to_test(env_file, daemon.state_directory, "digest --period day")
     manager.install_unit(
         "tradebotd-digest.service", (UNITS / "tradebotd-digest.service").read_text(), drop_in
     )

@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from daemon.emulator.client import BotControl
-from tests.e2e.systemd_user import UserManager, require_user_manager
-from tests.processes import FAST_CONFIG, REPO, wait_until
+from tests.e2e.systemd_user import UNITS, UserManager, adapt_to_test, require_user_manager
+from tests.processes import FAST_CONFIG, wait_until
 
-UNIT = """\
-[Unit]
-Description=tradebotd under test
-
-[Service]
-Type=notify
-ExecStart={python} -m daemon run
-WorkingDirectory={repo}
-Environment=TELEGRAM_BOT_TOKEN={token}
-Environment=TELEGRAM_API_URL={api}
-Environment=POLLING_ENABLED=1
-Environment=STATE_DIRECTORY={state}
-Environment=TRADEBOTD_CONFIG={config}
-Environment=HEARTBEAT_INTERVAL=1
-Environment=PTB_TIMEDELTA=1
-Environment=PYTHONFAULTHANDLER=1
-# Pings every second; a poll that hangs past timeout+grace (4 s) stops them, and systemd
-# acts 2 s later, before httpx's own read timeout (7 s) could rescue the poll.
+# The test's own timings on top of the shipped unit: pings every second; a poll that hangs
+# past timeout+grace (4 s) stops them, and systemd acts 2 s later, before httpx's own read
+# timeout (7 s) could rescue the poll. ExecStopPost keeps systemd's verdict for the test.
+TIMINGS = """\
 WatchdogSec=2
-Restart=on-failure
 RestartSec=1
-# systemd hands the outcome to ExecStopPost; keep it where the test can read it.
 ExecStopPost=/bin/sh -c 'echo "systemd: result=$$SERVICE_RESULT signal=$$EXIT_STATUS" >> {log}'
 StandardOutput=append:{log}
 StandardError=append:{log}
@@ -51,27 +34,30 @@ def manager(tmp_path: Path) -> Iterator[UserManager]:
 def test_a_hung_poller_is_killed_by_the_watchdog_and_polls_again(
     tmp_path: Path, bot: BotControl, manager: UserManager
 ) -> None:
-    """getUpdates hangs: pings stop, systemd's Result=watchdog, Restart= brings it back."""
+    """The shipped unit: getUpdates hangs, the pings stop, systemd aborts the daemon
+    (result 'watchdog') and Restart= brings it back polling."""
     config = tmp_path / "config.toml"
     config.write_text(FAST_CONFIG)
     log = tmp_path / "daemon.log"
-    manager.install_unit(
-        "tradebotd-test.service",
-        UNIT.format(
-            python=sys.executable,
-            repo=REPO,
-            token=bot.token,
-            api=bot.api_root,
-            state=tmp_path / "state",
-            config=config,
-            log=log,
-        ),
+    env_file = tmp_path / "tradebotd.env"
+    env_file.write_text(
+        f"TELEGRAM_BOT_TOKEN={bot.token}\n"
+        f"TELEGRAM_API_URL={bot.api_root}\n"
+        "POLLING_ENABLED=1\n"
+        f"TRADEBOTD_CONFIG={config}\n"
+        "HEARTBEAT_INTERVAL=1\n"
+        "PTB_TIMEDELTA=1\n"
     )
-    manager.systemctl("start", "tradebotd-test.service")  # returns after READY=1
+    manager.install_unit(
+        "tradebotd.service",
+        (UNITS / "tradebotd.service").read_text(),
+        adapt_to_test(env_file, tmp_path, "run", TIMINGS.format(log=log)),
+    )
+    manager.systemctl("start", "tradebotd.service")  # returns after READY=1
     wait_until(lambda: "Polling service started successfully" in log.read_text(), 15, "polling")
     bot.add_fault("delay", method="getUpdates", times=-1, seconds=60)
     wait_until(
-        lambda: manager.show("tradebotd-test.service", "NRestarts")["NRestarts"] != "0",
+        lambda: manager.show("tradebotd.service", "NRestarts")["NRestarts"] != "0",
         30,
         "a watchdog restart",
     )
@@ -87,5 +73,5 @@ def test_a_hung_poller_is_killed_by_the_watchdog_and_polls_again(
     assert "withholding WATCHDOG=1 so systemd restarts the daemon" in text
     assert "Fatal Python error: Aborted" in text  # SIGABRT + PYTHONFAULTHANDLER: stacks
     assert "the previous run did not stop cleanly" in text
-    state = manager.show("tradebotd-test.service", "ActiveState")
+    state = manager.show("tradebotd.service", "ActiveState")
     assert state["ActiveState"] == "active"
