@@ -1,0 +1,1 @@
+"""Operator tools: the legacy-poller scan (and, with deploy, the supervisor watchdog)."""

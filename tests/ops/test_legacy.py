@@ -1,0 +1,107 @@
+"""Recognising legacy pollers (pure): processes, cron lines, units, supervisor programs."""
+
+from __future__ import annotations
+
+from daemon.ops.legacy import (
+    Needles,
+    ProcessInfo,
+    comment_out,
+    cron_findings,
+    poller_processes,
+    supervisor_findings,
+    unit_findings,
+)
+
+TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+NEEDLES = Needles(TOKEN, scripts=("/home/ops/bot.py",))
+SERVICE_CGROUP = "0::/system.slice/tradebotd.service"
+
+
+def proc(
+    pid: int, ppid: int, *cmd: str, env: dict[str, str] | None = None, cgroup: str = ""
+) -> ProcessInfo:
+    return ProcessInfo(pid, ppid, tuple(cmd), env or {}, cgroup)
+
+
+def test_pollers_found_by_environment_command_line_or_script() -> None:
+    processes = [
+        proc(10, 1, "python", "poll.py", env={"TELEGRAM_BOT_TOKEN": TOKEN}),
+        proc(11, 1, "python", "bot.py", "--token", TOKEN),
+        proc(12, 1, "python", "/home/ops/bot.py"),
+        proc(13, 1, "python", "other.py", env={"TELEGRAM_BOT_TOKEN": "999:other"}),
+        proc(14, 1, "sshd"),
+    ]
+    found = {f.pid: f.reason for f in poller_processes(processes, NEEDLES, own_pid=99)}
+    assert found == {
+        10: "has the token in its environment",
+        11: "has the token in its command line",
+        12: "runs /home/ops/bot.py",
+    }
+
+
+def test_the_scan_spares_itself_its_ancestors_and_the_service() -> None:
+    """`make install` with the token in its environment: make, its shell and the scan
+    itself all carry the token, and none of them may be stopped."""
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN}
+    processes = [
+        proc(20, 1, "sudo", "make", "install", env=env),
+        proc(21, 20, "make", "install", env=env),
+        proc(22, 21, "/bin/sh", "-c", "tradebotd legacy-scan --stop", env=env),
+        proc(23, 22, "python", "-m", "daemon", "legacy-scan", env=env),
+        proc(
+            30,
+            1,
+            "python",
+            "-m",
+            "daemon",
+            "run",
+            env=env,
+            cgroup="0::/system.slice/tradebotd.service",
+        ),
+        proc(40, 1, "python", "poll.py", env=env),
+    ]
+    assert [f.pid for f in poller_processes(processes, NEEDLES, own_pid=23)] == [40]
+
+
+def test_a_gunicorn_master_is_reported_instead_of_its_workers() -> None:
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN}
+    processes = [
+        proc(50, 1, "gunicorn: master [app:app]", env=env),
+        proc(51, 50, "gunicorn: worker [app:app]", env=env),
+        proc(52, 50, "gunicorn: worker [app:app]", env=env),
+    ]
+    assert [f.pid for f in poller_processes(processes, NEEDLES, own_pid=99)] == [50]
+
+
+def test_cron_lines_that_start_the_bot_are_found_and_comments_ignored() -> None:
+    text = (
+        "# @reboot python /home/ops/bot.py\n"
+        "@reboot cd /home/ops && python /home/ops/bot.py\n"
+        "5 * * * * backup.sh\n"
+    )
+    [finding] = cron_findings("/etc/cron.d/bot", text, NEEDLES)
+    assert (finding.where, finding.lines) == ("/etc/cron.d/bot:2", (2,))
+    disabled = comment_out(text, finding.lines, "disabled by tradebotd install")
+    assert disabled.splitlines()[1] == (
+        "# disabled by tradebotd install: @reboot cd /home/ops && python /home/ops/bot.py"
+    )
+    assert cron_findings("/etc/cron.d/bot", disabled, NEEDLES) == []
+
+
+def test_units_and_supervisor_programs_are_found() -> None:
+    unit = "[Service]\nExecStart=/usr/bin/python3 /home/ops/bot.py\n"
+    assert unit_findings("/etc/systemd/system/oldbot.service", unit, NEEDLES)[0].reason == (
+        "runs /home/ops/bot.py"
+    )
+    assert (
+        unit_findings("/etc/systemd/system/nginx.service", "[Service]\nExecStart=nginx\n", NEEDLES)
+        == []
+    )
+    conf = (
+        "[program:web]\ncommand=gunicorn app\n\n"
+        "[program:oldbot]\ncommand=python /home/ops/bot.py\nautorestart=true\n"
+    )
+    [finding] = supervisor_findings("/etc/supervisor/conf.d/bots.conf", conf, NEEDLES)
+    assert finding.where == "/etc/supervisor/conf.d/bots.conf [program:oldbot]"
+    assert finding.lines == (4, 5, 6)  # the section header and its settings
+    assert supervisor_findings("x", comment_out(conf, finding.lines, "disabled"), NEEDLES) == []
