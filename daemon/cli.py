@@ -92,6 +92,20 @@ def digest_command(args: argparse.Namespace) -> int:
     return asyncio.run(run_digest(settings, options, utcnow()))
 
 
+def legacy_scan_command(args: argparse.Namespace) -> int:
+    from daemon.ops.legacy import Needles
+    from daemon.ops.legacy_scan import run_legacy_scan
+
+    settings = _settings_or_exit(require_token=True)
+    if isinstance(settings, int):
+        return settings
+    assert settings.token is not None
+    needles = Needles(settings.token, tuple(args.script))
+    return run_legacy_scan(
+        needles, stop=args.stop and not args.dry_run, root=args.root, grace=args.grace
+    )
+
+
 def db_upgrade_command(args: argparse.Namespace) -> int:
     settings = _settings_or_exit(require_token=False)
     if isinstance(settings, int):
@@ -185,6 +199,24 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--force", action="store_true", help="send even if sent already")
     digest.add_argument("--dry-run", action="store_true", help="print it; send nothing")
     digest.set_defaults(handler=digest_command)
+
+    legacy = commands.add_parser(
+        "legacy-scan", help="find (and with --stop remove) other pollers of this token"
+    )
+    legacy.add_argument("--stop", action="store_true", help="stop, disable, comment out")
+    legacy.add_argument("--dry-run", action="store_true", help="only list (the default)")
+    legacy.add_argument(
+        "--script",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a legacy bot script; processes and entries running it count (repeatable)",
+    )
+    legacy.add_argument("--root", type=Path, default=Path("/"), help="scan files below this")
+    legacy.add_argument(
+        "--grace", type=positive_seconds, default=10.0, help="SIGTERM to SIGKILL, seconds"
+    )
+    legacy.set_defaults(handler=legacy_scan_command)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
