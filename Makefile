@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test lint format bench clean
+.PHONY: venv run test lint format bench clean install uninstall upgrade
 
 venv: $(STAMP)
 
@@ -38,6 +38,16 @@ lint: venv
 format: venv
 	$(BIN)/ruff check --fix daemon tests bench
 	$(BIN)/ruff format daemon tests bench
+
+# On a VPS, as root (docs/deploy.md): the service, its timers, /etc/tradebotd, the venv.
+install:
+	scripts/install.sh
+
+upgrade:
+	scripts/install.sh --upgrade
+
+uninstall:
+	scripts/uninstall.sh
 
 bench: venv
 	$(BIN)/python -m bench

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Install (or upgrade) tradebotd as a systemd service. Run as root: `make install`.
+#
+#   TELEGRAM_BOT_TOKEN, ADMIN_IDS, TELEGRAM_API_URL  values for a new env file (else asked
+#                                                    on a terminal; never echoed)
+#   LEGACY_SCRIPTS="/srv/bot/bot.py …"               old bot scripts to hunt down
+#   DESTDIR=/tmp/root                                install into a directory tree only:
+#                                                    no user, no systemctl, no scan
+#   PREFIX (/opt/tradebotd), PYTHON (python3)
+#   --upgrade                                        keep settings; swap the venv with a
+#                                                    stop → start (never two pollers)
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+PREFIX=${PREFIX:-/opt/tradebotd}
+DESTDIR=${DESTDIR:-}
+PYTHON=${PYTHON:-python3}
+CONF=$DESTDIR/etc/tradebotd
+UNITS=$DESTDIR/etc/systemd/system
+VENV=$DESTDIR$PREFIX/venv
+UPGRADE=0
+[ "${1:-}" = "--upgrade" ] && UPGRADE=1
+LIVE=1
+[ -n "$DESTDIR" ] && LIVE=0
+
+say() { echo "install: $*"; }
+die() { echo "install: $*" >&2; exit 1; }
+
+[ "$LIVE" = 0 ] || [ "$(id -u)" = 0 ] || die "run as root (or set DESTDIR to install into a directory)"
+
+# --- 1. the settings a new env file needs ------------------------------------------------
+if [ ! -f "$CONF/tradebotd.env" ] && [ -t 0 ]; then
+    [ -n "${TELEGRAM_BOT_TOKEN:-}" ] || { read -rsp "Telegram bot token (from @BotFather): " TELEGRAM_BOT_TOKEN; echo; }
+    [ -n "${ADMIN_IDS:-}" ] || read -rp "Admin Telegram user ids (comma-separated): " ADMIN_IDS
+fi
+
+# --- 2. the service user -------------------------------------------------------------------
+if [ "$LIVE" = 1 ] && ! id tradebotd >/dev/null 2>&1; then
+    useradd --system --home-dir /var/lib/tradebotd --no-create-home \
+        --shell /usr/sbin/nologin tradebotd
+    say "created system user tradebotd"
+fi
+
+# --- 3. a fresh venv beside the running one -------------------------------------------------
+mkdir -p "$DESTDIR$PREFIX"
+rm -rf "$VENV.new"
+"$PYTHON" -m venv "$VENV.new"
+"$VENV.new/bin/pip" install --quiet --disable-pip-version-check "$SRC"
+rm -rf "$DESTDIR$PREFIX/docs"
+cp -r "$SRC/docs" "$DESTDIR$PREFIX/docs"
+say "built $VENV.new ($("$VENV.new/bin/python" -m daemon --version))"
+
+# --- 4. units and settings (settings are never overwritten) --------------------------------
+mkdir -p "$UNITS" "$CONF"
+for unit in "$SRC"/units/*.service "$SRC"/units/*.timer; do
+    # The units name /opt/tradebotd; another PREFIX is written into them here.
+    sed "s|/opt/tradebotd|$PREFIX|g" "$unit" > "$UNITS/$(basename "$unit")"
+    chmod 0644 "$UNITS/$(basename "$unit")"
+done
+if [ ! -f "$CONF/tradebotd.env" ]; then
+    umask 027
+    sed -e "s|^TELEGRAM_BOT_TOKEN=.*|TELEGRAM_BOT_TOKEN=${TELEGRAM_BOT_TOKEN:-}|" \
+        -e "s|^ADMIN_IDS=.*|ADMIN_IDS=${ADMIN_IDS:-}|" \
+        -e "s|^POLLING_ENABLED=.*|POLLING_ENABLED=1|" \
+        "$SRC/etc/tradebotd.env.sample" > "$CONF/tradebotd.env.tmp"
+    if [ -n "${TELEGRAM_API_URL:-}" ]; then
+        echo "TELEGRAM_API_URL=$TELEGRAM_API_URL" >> "$CONF/tradebotd.env.tmp"
+    fi
+    chmod 0640 "$CONF/tradebotd.env.tmp"
+    [ "$LIVE" = 1 ] && chown root:tradebotd "$CONF/tradebotd.env.tmp"
+    mv "$CONF/tradebotd.env.tmp" "$CONF/tradebotd.env"
+    say "wrote $CONF/tradebotd.env (mode 0640)"
+else
+    say "kept $CONF/tradebotd.env"
+fi
+[ -f "$CONF/config.toml" ] || install -m 0644 "$SRC/etc/config.toml.sample" "$CONF/config.toml"
+
+token_set() { grep -Eq '^TELEGRAM_BOT_TOKEN=.+' "$CONF/tradebotd.env"; }
+fill_in() {
+    say "no token yet: fill in TELEGRAM_BOT_TOKEN and ADMIN_IDS in $CONF/tradebotd.env,"
+    say "then run: systemctl start tradebotd"
+}
+
+if [ "$LIVE" = 0 ]; then
+    token_set || fill_in
+    rm -rf "$VENV"; mv "$VENV.new" "$VENV"
+    say "installed into $DESTDIR (no service started)"
+    exit 0
+fi
+
+# --- 5. swap the venv and (re)start: stop before start, never two pollers -----------------
+systemctl daemon-reload
+systemctl stop tradebotd.service 2>/dev/null || true
+rm -rf "$VENV.old"
+[ -d "$VENV" ] && mv "$VENV" "$VENV.old"
+mv "$VENV.new" "$VENV"
+rm -rf "$VENV.old"
+systemctl enable --quiet tradebotd-digest.timer tradebotd-digest-weekly.timer
+systemctl start tradebotd-digest.timer tradebotd-digest-weekly.timer
+
+if ! token_set; then
+    systemctl enable --quiet tradebotd.service
+    fill_in
+    exit 0
+fi
+
+# --- 6. legacy pollers go before the service comes ------------------------------------------
+set -a; . "$CONF/tradebotd.env"; set +a
+scripts=()
+for script in ${LEGACY_SCRIPTS:-}; do scripts+=(--script "$script"); done
+"$VENV/bin/python" -m daemon legacy-scan --stop "${scripts[@]}"
+
+systemctl enable --quiet --now tradebotd.service
+for _ in $(seq 60); do
+    if journalctl -u tradebotd.service --no-pager -q | grep -q "Polling service started successfully"; then
+        say "tradebotd is polling (journalctl -u tradebotd)"
+        exit 0
+    fi
+    sleep 0.5
+done
+systemctl --no-pager status tradebotd.service || true
+die "tradebotd did not report polling within 30 s"

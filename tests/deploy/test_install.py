@@ -1,0 +1,94 @@
+"""`make install` / `make uninstall` into a directory (DESTDIR): the tree an operator gets."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from daemon.config import load_settings
+from daemon.emulator.launcher import REPO
+
+TOKEN = "123456:install-test-token-not-a-real-one0"
+
+
+def make(target: str, destdir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "--no-print-directory", target, f"DESTDIR={destdir}"],
+        cwd=REPO,
+        env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), **env},
+        stdin=subprocess.DEVNULL,  # not a terminal: no prompts
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("root")
+    result = make("install", root, TELEGRAM_BOT_TOKEN=TOKEN, ADMIN_IDS="42")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root
+
+
+def test_install_lays_out_venv_units_and_settings(installed: Path) -> None:
+    python = installed / "opt/tradebotd/venv/bin/python"
+    version = subprocess.run(
+        [python, "-m", "daemon", "--version"], capture_output=True, text=True, check=True
+    )
+    assert version.stdout.startswith("tradebotd ")
+    for unit in (
+        "tradebotd.service",
+        "tradebotd-digest.service",
+        "tradebotd-digest.timer",
+        "tradebotd-digest-weekly.service",
+        "tradebotd-digest-weekly.timer",
+    ):
+        assert (installed / "etc/systemd/system" / unit).read_text() == (
+            REPO / "units" / unit
+        ).read_text()
+    assert (installed / "opt/tradebotd/docs/operations.md").exists()
+
+
+def test_the_env_file_is_private_has_the_token_and_polls(installed: Path) -> None:
+    env_file = installed / "etc/tradebotd/tradebotd.env"
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o640
+    values = dict(
+        line.split("=", 1)
+        for line in env_file.read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert values["TELEGRAM_BOT_TOKEN"] == TOKEN
+    assert values["ADMIN_IDS"] == "42"
+    assert values["POLLING_ENABLED"] == "1"
+    values["TRADEBOTD_CONFIG"] = str(installed / "etc/tradebotd/config.toml")
+    assert load_settings(values).polling_enabled
+
+
+def test_a_second_install_never_overwrites_settings(installed: Path) -> None:
+    env_file = installed / "etc/tradebotd/tradebotd.env"
+    env_file.write_text(env_file.read_text() + "LOG_LEVEL=DEBUG\n")
+    result = make("install", installed, TELEGRAM_BOT_TOKEN="999:something-else-entirely-000000")
+    assert result.returncode == 0, result.stderr
+    assert "install: kept " in result.stdout
+    assert env_file.read_text().endswith("LOG_LEVEL=DEBUG\n")
+    assert TOKEN in env_file.read_text()
+
+
+def test_without_a_token_it_installs_and_says_what_to_fill_in(tmp_path: Path) -> None:
+    result = make("install", tmp_path)
+    assert result.returncode == 0, result.stderr
+    env = (tmp_path / "etc/tradebotd/tradebotd.env").read_text()
+    assert "TELEGRAM_BOT_TOKEN=\n" in env
+    assert "install: no token yet: fill in TELEGRAM_BOT_TOKEN and ADMIN_IDS" in result.stdout
+    uninstall = make("uninstall", tmp_path)
+    assert uninstall.returncode == 0
+    assert not (tmp_path / "opt/tradebotd").exists()
+    assert not list((tmp_path / "etc/systemd/system").iterdir())
+    assert (tmp_path / "etc/tradebotd/tradebotd.env").exists()  # kept without PURGE=1
+    assert make("uninstall", tmp_path, PURGE="1").returncode == 0
+    assert not (tmp_path / "etc/tradebotd").exists()
