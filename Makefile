@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test lint format bench clean install uninstall upgrade
+.PHONY: venv run test e2e lint format bench clean install uninstall upgrade
 
 venv: $(STAMP)
 
@@ -28,8 +28,14 @@ else
 	$(BIN)/tradebotd sandbox --port $(SANDBOX_PORT)
 endif
 
+# Everything, the container end-to-end test included (E2E=0 skips that one, saying so).
 test: venv lint
 	$(BIN)/pytest
+
+# Only the end-to-end test: make install inside a booted systemd container (needs root
+# and systemd-nspawn).
+e2e: venv
+	$(BIN)/pytest -m container
 
 lint: venv
 	$(BIN)/ruff check daemon tests bench

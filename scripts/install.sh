@@ -36,7 +36,7 @@ fi
 
 # --- 2. the service user -------------------------------------------------------------------
 if [ "$LIVE" = 1 ] && ! id tradebotd >/dev/null 2>&1; then
-    useradd --system --home-dir /var/lib/tradebotd --no-create-home \
+    useradd --system --user-group --home-dir /var/lib/tradebotd --no-create-home \
         --shell /usr/sbin/nologin tradebotd
     say "created system user tradebotd"
 fi

@@ -1,0 +1,156 @@
+"""`make install` on a booted systemd, as an operator would, with a legacy poller running.
+
+One long scenario in a throw-away container (tests/e2e/container.py): a plain bot script
+polls the token (started by hand, plus a cron line); `make install` removes it and starts
+tradebotd; then the service is exercised as an operator would with systemctl and
+journalctl, and `make uninstall` leaves no unit behind. `make e2e` runs just this.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from daemon.emulator.client import BotControl
+from daemon.emulator.launcher import REPO
+from tests.e2e.container import Container, require_container
+from tests.processes import wait_until
+
+ADMIN = 851
+LEGACY_BOT = """\
+import json, time, urllib.request
+URL = "{api}/bot{token}/getUpdates"
+while True:
+    request = urllib.request.Request(
+        URL, data=json.dumps({{"timeout": 2}}).encode(),
+        headers={{"Content-Type": "application/json", "User-Agent": "legacy-bot.py"}},
+    )
+    try:
+        urllib.request.urlopen(request, timeout=10).read()
+    except Exception:
+        time.sleep(0.2)
+"""
+# A shorter watchdog than the shipped 90 s, so the SIGSTOP check takes seconds.
+WATCHDOG_DROP_IN = "[Service]\nWatchdogSec=6\nRestartSec=1\n"
+
+pytestmark = pytest.mark.container
+
+
+def copy_checkout(target: Path) -> None:
+    """The files git knows (committed or not), as the operator's checkout would have."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = REPO / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            (target / name).write_bytes(source.read_bytes())
+            (target / name).chmod(source.stat().st_mode)
+
+
+@pytest.fixture
+def container(tmp_path: Path) -> Iterator[Container]:
+    require_container()
+    source = tmp_path / "src"
+    source.mkdir()
+    copy_checkout(source)
+    booted = Container(tmp_path, source)
+    yield booted
+    booted.stop()
+
+
+def legacy_get_updates(bot: BotControl) -> int:
+    return bot.counters()["by_user_agent"].get("legacy-bot.py", {}).get("get_updates", 0)
+
+
+def test_make_install_replaces_a_legacy_poller_and_runs_as_a_service(
+    container: Container, bot: BotControl
+) -> None:
+    bot.set_flood(enabled=False)
+    bot.send_text(from_user=ADMIN, text="hi")  # the admin has a chat (menus, digest)
+    run = container.run
+
+    # --- an old bot, the way such hosts look -----------------------------------------------
+    run("mkdir -p /srv/oldbot /etc/cron.d")
+    legacy = LEGACY_BOT.format(api=bot.api_root, token=bot.token)
+    run(f"cat > /srv/oldbot/bot.py <<'EOF'\n{legacy}EOF")
+    run("echo '@reboot root python3 /srv/oldbot/bot.py' > /etc/cron.d/oldbot")
+    run("nohup python3 /srv/oldbot/bot.py > /dev/null 2>&1 &")
+    wait_until(lambda: legacy_get_updates(bot) > 0, 20, "the legacy bot polling")
+
+    # --- the operator's settings and a quicker watchdog, then make install ------------------
+    run("mkdir -p /etc/systemd/system/tradebotd.service.d")
+    run(f"printf '{WATCHDOG_DROP_IN}' > /etc/systemd/system/tradebotd.service.d/test.conf")
+    install = run(
+        "cd /src && make install",
+        timeout=900,
+        env={
+            "TELEGRAM_BOT_TOKEN": bot.token,
+            "ADMIN_IDS": str(ADMIN),
+            "TELEGRAM_API_URL": bot.api_root,
+            "LEGACY_SCRIPTS": "/srv/oldbot/bot.py",
+            "PYTHON": "/usr/bin/python3",
+        },
+    )
+    assert "install: tradebotd is polling" in install.stdout, install.stdout
+    assert "legacy-scan: process pid " in install.stdout
+    bot.reset_counters()
+
+    # --- the legacy bot is gone, tradebotd polls ---------------------------------------------
+    # Anchored: an unanchored pattern would match this very shell's command line.
+    assert run("pgrep -f '^python3 /srv/oldbot/bot.py'", check=False).returncode == 1
+    assert run("cat /etc/cron.d/oldbot").stdout.startswith("# disabled by tradebotd legacy-scan")
+    assert run("systemctl is-active tradebotd").stdout.strip() == "active"
+    run("echo HEARTBEAT_INTERVAL=2 >> /etc/tradebotd/tradebotd.env && systemctl restart tradebotd")
+    wait_until(lambda: "[hb] alive offset=" in container.journal("tradebotd"), 30, "[hb]")
+    assert "Polling service started successfully" in container.journal("tradebotd")
+    bot.send_text(from_user=ADMIN, text="/whoami")
+    bot.wait_for_sent(chat_id=ADMIN, where=lambda m: m["text"].startswith("id — "), timeout=20)
+
+    # --- a frozen poller is restarted by the watchdog ----------------------------------------
+    before = int(container.show("tradebotd", "NRestarts")["NRestarts"])
+    run("systemctl kill -s SIGSTOP tradebotd")
+    wait_until(
+        lambda: int(container.show("tradebotd", "NRestarts")["NRestarts"]) > before,
+        40,
+        "a watchdog restart",
+    )
+    wait_until(
+        lambda: container.show("tradebotd", "ActiveState")["ActiveState"] == "active", 30, ""
+    )
+    assert "Failed with result 'watchdog'" in run("journalctl -u tradebotd --no-pager").stdout
+    bot.send_text(from_user=ADMIN, text="/whoami")
+    bot.wait_for_sent(chat_id=ADMIN, count=2, where=lambda m: m["text"].startswith("id — "))
+
+    # --- reload is not a restart --------------------------------------------------------------
+    main_pid = container.show("tradebotd", "MainPID")["MainPID"]
+    run("systemctl reload tradebotd")
+    wait_until(lambda: "reloaded configuration" in container.journal("tradebotd"), 20, "reload")
+    assert container.show("tradebotd", "MainPID")["MainPID"] == main_pid
+
+    # --- the digest timers, and the digest itself --------------------------------------------
+    timers = run("systemctl list-timers --all --no-pager").stdout
+    assert "tradebotd-digest.timer" in timers
+    assert "tradebotd-digest-weekly.timer" in timers
+    run("systemctl start tradebotd-digest.service", timeout=120)
+    bot.wait_for_sent(chat_id=ADMIN, where=lambda m: "daily digest" in m["text"], timeout=30)
+
+    # --- no fight at any point after install ------------------------------------------------
+    assert bot.counters()["conflicts"] == 0
+
+    # --- a clean stop, then nothing left behind -----------------------------------------------
+    run("systemctl stop tradebotd")
+    assert "stopped after" in container.journal("tradebotd")
+    assert container.show("tradebotd", "ExecMainStatus")["ExecMainStatus"] == "0"
+    run("cd /src && make uninstall")
+    left = run("ls /etc/systemd/system/", check=False).stdout.split()
+    assert [f for f in left if f.startswith("tradebotd") and not f.endswith(".d")] == []
+    listed = run("systemctl list-unit-files 'tradebotd*' --no-pager", check=False).stdout
+    assert "0 unit files listed" in listed
