@@ -110,13 +110,22 @@ scripts=()
 for script in ${LEGACY_SCRIPTS:-}; do scripts+=(--script "$script"); done
 "$VENV/bin/python" -m daemon legacy-scan --stop "${scripts[@]}"
 
-systemctl enable --quiet --now tradebotd.service
+since=$(date '+%Y-%m-%d %H:%M:%S')
+systemctl enable --quiet tradebotd.service
+systemctl restart tradebotd.service
+journal() { journalctl -u tradebotd.service --since "$since" --no-pager -q -o cat; }
 for _ in $(seq 60); do
-    if journalctl -u tradebotd.service --no-pager -q | grep -q "Polling service started successfully"; then
-        say "tradebotd is polling (journalctl -u tradebotd)"
-        exit 0
-    fi
+    journal | grep -q "Polling service started successfully" && break
     sleep 0.5
 done
-systemctl --no-pager status tradebotd.service || true
-die "tradebotd did not report polling within 30 s"
+if ! journal | grep -q "Polling service started successfully"; then
+    systemctl --no-pager status tradebotd.service || true
+    die "tradebotd did not report polling within 30 s"
+fi
+# Watch a little longer: another poller somewhere would show as a 409 by now.
+sleep "${OBSERVE_SECONDS:-5}"
+if journal | grep -q "409"; then
+    journal | grep "409" >&2
+    die "tradebotd sees 409 Conflict: another poller still uses this token (see above)"
+fi
+say "tradebotd is polling, no 409 in ${OBSERVE_SECONDS:-5} s (journalctl -u tradebotd)"

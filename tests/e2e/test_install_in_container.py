@@ -142,6 +142,12 @@ def test_make_install_replaces_a_legacy_poller_and_runs_as_a_service(
     run("systemctl start tradebotd-digest.service", timeout=120)
     bot.wait_for_sent(chat_id=ADMIN, where=lambda m: "daily digest" in m["text"], timeout=30)
 
+    # --- every installed unit verifies; an upgrade never runs two pollers -------------------
+    run("cd /etc/systemd/system && systemd-analyze verify tradebotd*.service tradebotd*.timer")
+    upgrade = run("cd /src && make upgrade", timeout=900, env={"PYTHON": "/usr/bin/python3"})
+    assert "install: kept /etc/tradebotd/tradebotd.env" in upgrade.stdout
+    assert "install: tradebotd is polling" in upgrade.stdout
+
     # --- no fight at any point after install ------------------------------------------------
     assert bot.counters()["conflicts"] == 0
 
