@@ -56,6 +56,20 @@ class DigestSettings:
 
 
 @dataclass(frozen=True)
+class WebhookSettings:
+    """Webhook mode: Telegram pushes updates to `url`; we listen on `listen`."""
+
+    url: str
+    secret: str
+    host: str
+    port: int
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path or "/"
+
+
+@dataclass(frozen=True)
 class Settings:
     token: str | None
     api_url: str
@@ -69,6 +83,7 @@ class Settings:
     polling: PollingSettings = field(default_factory=PollingSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
+    webhook: WebhookSettings | None = None
     # Where each value came from, for /config and the startup line.
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -158,6 +173,54 @@ def _env(
         return parse(raw.strip())
     except ValueError as exc:
         raise ConfigError(f"{name}: {exc}") from None
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def _parse_webhook_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+        return value  # a local test or a reverse proxy on this host
+    if parts.scheme != "https" or not parts.netloc:
+        raise ValueError(f"{value!r} is not an https URL (Telegram only delivers to https)")
+    return value
+
+
+def _parse_secret(value: str) -> str:
+    if not SECRET_PATTERN.match(value):
+        # Not quoted: it is a secret.
+        raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    return value
+
+
+def _parse_listen(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"{value!r} is not HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+def _webhook(
+    environ: Mapping[str, str], polling: bool, sources: dict[str, str]
+) -> WebhookSettings | None:
+    url = _env(environ, "WEBHOOK_URL", _parse_webhook_url, None, sources)
+    if url is None:
+        return None
+    if polling:
+        raise ConfigError(
+            "WEBHOOK_URL: set together with POLLING_ENABLED=1; a token is either polled or "
+            "pushed to a webhook, never both (unset one of them)"
+        )
+    secret = _env(environ, "WEBHOOK_SECRET", _parse_secret, None, sources)
+    if secret is None:
+        raise ConfigError(
+            "WEBHOOK_SECRET: required with WEBHOOK_URL (Telegram sends it in "
+            "X-Telegram-Bot-Api-Secret-Token; requests without it are refused)"
+        )
+    host, port = _env(environ, "WEBHOOK_LISTEN", _parse_listen, ("127.0.0.1", 8443), sources)
+    return WebhookSettings(url, secret, host, port)
 
 
 # --- TOML -------------------------------------------------------------------------------------
@@ -256,13 +319,15 @@ def load_settings(environ: Mapping[str, str], require_token: bool = True) -> Set
     state_directory = Path(str(state_directory).split(":", 1)[0])
     config_file = _env(environ, "TRADEBOTD_CONFIG", Path, None, sources)
     sources["POLLING_ENABLED"] = "environment" if "POLLING_ENABLED" in environ else "default"
+    polling = environ.get("POLLING_ENABLED", "0").strip() == "1"
+    webhook = _webhook(environ, polling, sources)
     sections = load_toml(config_file) if config_file is not None else {}
     return Settings(
         token=token,
         api_url=_env(environ, "TELEGRAM_API_URL", _parse_api_url, DEFAULT_API_URL, sources),
         admin_ids=_env(environ, "ADMIN_IDS", _parse_admin_ids, frozenset(), sources),
         # The issue's contract: exactly "1" polls; anything else runs without polling.
-        polling_enabled=environ.get("POLLING_ENABLED", "0").strip() == "1",
+        polling_enabled=polling,
         state_directory=state_directory,
         database_url=_env(
             environ,
@@ -277,5 +342,6 @@ def load_settings(environ: Mapping[str, str], require_token: bool = True) -> Set
         polling=sections.get("polling", PollingSettings()),
         telegram=sections.get("telegram", TelegramSettings()),
         digest=sections.get("digest", DigestSettings()),
+        webhook=webhook,
         sources=sources,
     )

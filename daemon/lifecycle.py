@@ -32,7 +32,7 @@ from daemon.logs import RingBuffer, setup_logging
 from daemon.store import events, keys, outbox, progress, schema
 from daemon.store.database import Store, open_database
 from daemon.systemd import Notifier, watchdog_interval
-from daemon.telegram import dispatch
+from daemon.telegram import dispatch, webhook
 from daemon.telegram.backoff import Backoff
 from daemon.telegram.bot import build_application
 from daemon.telegram.menus import Menus
@@ -192,6 +192,7 @@ class Daemon:
             self.vitals = Vitals.starting(
                 __version__, settings.polling_enabled, started, settings.polling, offset
             )
+            self.vitals.webhook = settings.webhook is not None
             return await self._serve(loop, store, lock_path, button_key)
         finally:
             store.close()
@@ -245,7 +246,7 @@ class Daemon:
         menus: Menus,
     ) -> int:
         settings, vitals = self.settings, self.vitals
-        vitals.state = "polling" if settings.polling_enabled else "no-polling"
+        vitals.state = vitals.snapshot(self.clock()).mode
         # The first poll is due now: the watchdog deadline starts counting from here.
         vitals.liveness.starting(self.clock())
         self.notifier.ready(status_line(vitals.snapshot(self.clock())))
@@ -257,6 +258,8 @@ class Daemon:
             vitals.offset,
             "polling"
             if settings.polling_enabled
+            else "webhook mode: no getUpdates"
+            if settings.webhook
             else "NOT polling (POLLING_ENABLED is not 1): sending only, no getUpdates",
         )
 
@@ -295,6 +298,9 @@ class Daemon:
                 app.bot, processor, vitals, lambda: self.settings.polling, tell_admins, self.clock
             )
             tasks["poller"] = asyncio.create_task(poller.run(self.stop))
+        receiver = None
+        if settings.webhook is not None:
+            receiver = await webhook.start(settings.webhook, app.bot, processor, vitals)
         stopper = asyncio.create_task(self.stop.wait())
         status = EX_OK
         done, _ = await asyncio.wait(
@@ -306,6 +312,9 @@ class Daemon:
                 logger.opt(exception=error).critical("{} task ended unexpectedly: {}", name, error)
                 status = EX_SOFTWARE if not isinstance(error, InvalidToken) else EX_CONFIG
                 self._request_stop("internal failure")
+        if receiver is not None:
+            # The webhook stays set: Telegram queues updates until the next start.
+            await receiver.cleanup()
         await self._stop_tasks(tasks, sender_stop)
         stopper.cancel()
         async with store.transaction():

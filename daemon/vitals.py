@@ -28,6 +28,7 @@ class Vitals:
     poll_errors: int = 0
     outbox_backlog: int = 0
     bot_username: str = ""
+    webhook: bool = False  # updates pushed to our webhook instead of polled
     notes: list[str] = field(default_factory=list)
 
     @classmethod
@@ -58,7 +59,7 @@ class Vitals:
     def snapshot(self, now: float) -> Snapshot:
         return Snapshot(
             version=self.version,
-            mode="polling" if self.polling_enabled else "no-polling",
+            mode="polling" if self.polling_enabled else "webhook" if self.webhook else "no-polling",
             state=self.state,
             uptime=now - self.started_at,
             offset=self.offset,
@@ -117,6 +118,8 @@ def status_line(s: Snapshot) -> str:
     """The one-line sd_notify STATUS (ASCII): what `systemctl status` shows."""
     if s.mode == "no-polling":
         head = "running without polling (POLLING_ENABLED is not 1)"
+    elif s.mode == "webhook":
+        head = "webhook mode"
     elif s.in_conflict:
         head = "CONFLICT: another poller holds the token; polling slowly"
     else:

@@ -1,0 +1,119 @@
+"""Webhook mode against the emulator's webhook delivery: the same exactly-once path,
+the secret enforced, never together with polling."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+import pytest
+
+from daemon.config import ConfigError, load_settings
+from daemon.emulator.client import BotControl
+from tests.processes import Launch
+
+SECRET = "s3cret-webhook_token"
+TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+ADMIN = 861
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def webhook_env(port: int) -> dict[str, str]:
+    return {
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+        "WEBHOOK_SECRET": SECRET,
+        "WEBHOOK_LISTEN": f"127.0.0.1:{port}",
+    }
+
+
+def test_updates_pushed_to_the_webhook_are_answered_and_never_polled(
+    bot: BotControl, launch: Launch
+) -> None:
+    bot.set_flood(enabled=False)
+    port = free_port()
+    daemon = launch(
+        admin_ids=str(ADMIN), polling=False, env=webhook_env(port), polling_started=False
+    )
+    daemon.wait_for_log("webhook mode: Telegram delivers to ")
+    info = bot.summary()["webhook"]
+    assert info["url"] == f"http://127.0.0.1:{port}/telegram"
+    bot.send_text(from_user=ADMIN, text="/start")
+    assert bot.wait_for_sent(chat_id=ADMIN)[0]["text"].startswith("Hello")
+    assert bot.counters()["requests"].get("getUpdates", 0) == 0
+    assert daemon.query("SELECT count(*) FROM known_chat") == [(1,)]
+
+
+def test_requests_without_the_secret_or_with_garbage_change_nothing(
+    bot: BotControl, launch: Launch
+) -> None:
+    port = free_port()
+    daemon = launch(polling=False, env=webhook_env(port), polling_started=False)
+    daemon.wait_for_log("webhook mode: Telegram delivers to ")
+    update = {
+        "update_id": 500,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 70, "type": "private"},
+            "from": {"id": 70, "is_bot": False, "first_name": "Eve"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+    url = f"http://127.0.0.1:{port}/telegram"
+    assert httpx.post(url, json=update).status_code == 403
+    wrong = {"X-Telegram-Bot-Api-Secret-Token": "guess"}
+    assert httpx.post(url, json=update, headers=wrong).status_code == 403
+    right = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    assert httpx.post(url, content=b"{not json", headers=right).status_code == 400
+    assert daemon.query("SELECT count(*) FROM known_chat") == [(0,)]
+    daemon.wait_for_log("webhook: refused a request from 127.0.0.1 without the secret", count=2)
+    # The same update delivered twice (a retried delivery) is applied once.
+    for _ in range(2):
+        assert httpx.post(url, json=update, headers=right).status_code == 200
+    assert daemon.query("SELECT starts FROM known_chat WHERE chat_id = 70") == [(1,)]
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (
+            {"POLLING_ENABLED": "1", "WEBHOOK_URL": "https://bot.example/hook"},
+            "WEBHOOK_URL: set together with POLLING_ENABLED=1; a token is either polled or "
+            "pushed to a webhook, never both (unset one of them)",
+        ),
+        (
+            {"WEBHOOK_URL": "https://bot.example/hook"},
+            "WEBHOOK_SECRET: required with WEBHOOK_URL (Telegram sends it in "
+            "X-Telegram-Bot-Api-Secret-Token; requests without it are refused)",
+        ),
+        (
+            {"WEBHOOK_URL": "http://bot.example/hook", "WEBHOOK_SECRET": SECRET},
+            "WEBHOOK_URL: 'http://bot.example/hook' is not an https URL "
+            "(Telegram only delivers to https)",
+        ),
+        (
+            {"WEBHOOK_URL": "https://bot.example/hook", "WEBHOOK_SECRET": "has space"},
+            "WEBHOOK_SECRET: must be 1-256 characters of A-Z, a-z, 0-9, _ and -",
+        ),
+        (
+            {
+                "WEBHOOK_URL": "https://bot.example/hook",
+                "WEBHOOK_SECRET": SECRET,
+                "WEBHOOK_LISTEN": "8443",
+            },
+            "WEBHOOK_LISTEN: '8443' is not HOST:PORT",
+        ),
+    ],
+)
+def test_webhook_settings_are_checked(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(
+            {"TELEGRAM_BOT_TOKEN": "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", **environ}
+        )
+    assert str(caught.value) == message
