@@ -12,13 +12,14 @@ from pathlib import Path
 from loguru import logger
 
 from daemon import __version__, guard
-from daemon.config import EX_CONFIG, ConfigError, Settings, load_settings
+from daemon.config import EX_CONFIG, ConfigError, Settings, load_settings, read_env_file
 from daemon.lifecycle import EX_TEMPFAIL, EX_UNAVAILABLE, Daemon
 from daemon.logs import setup_logging
 from daemon.store import schema
 from daemon.store.database import open_database
 
 EX_USAGE = 64
+ENV_FILE_HELP = "read NAME=value settings from this file (hosts without systemd)"
 
 
 def emulator_command(args: argparse.Namespace) -> int:
@@ -48,10 +49,17 @@ def emulator_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _settings_or_exit(require_token: bool) -> Settings | int:
-    """Settings from the environment, or EX_CONFIG after one line naming the variable."""
+def _settings_or_exit(require_token: bool, env_file: Path | None = None) -> Settings | int:
+    """Settings from the environment, or EX_CONFIG after one line naming the variable.
+
+    With --env-file (supervisor, cron) the file's values are put into the environment
+    first, as systemd's EnvironmentFile= would; values already set win.
+    """
     setup_logging("INFO")
     try:
+        if env_file is not None:
+            for name, value in read_env_file(env_file).items():
+                os.environ.setdefault(name, value)
         return load_settings(os.environ, require_token=require_token)
     except ConfigError as exc:
         logger.error("config: {}", exc)
@@ -59,7 +67,7 @@ def _settings_or_exit(require_token: bool) -> Settings | int:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    settings = _settings_or_exit(require_token=True)
+    settings = _settings_or_exit(require_token=True, env_file=args.env_file)
     if isinstance(settings, int):
         return settings
     ring = setup_logging(settings.log_level, [settings.token])
@@ -84,7 +92,7 @@ def digest_command(args: argparse.Namespace) -> int:
     from daemon.digest.runner import DigestOptions, run_digest
     from daemon.lifecycle import utcnow
 
-    settings = _settings_or_exit(require_token=True)
+    settings = _settings_or_exit(require_token=True, env_file=args.env_file)
     if isinstance(settings, int):
         return settings
     setup_logging(settings.log_level, [settings.token])
@@ -104,6 +112,18 @@ def legacy_scan_command(args: argparse.Namespace) -> int:
     return run_legacy_scan(
         needles, stop=args.stop and not args.dry_run, root=args.root, grace=args.grace
     )
+
+
+def supervisor_watchdog_command(args: argparse.Namespace) -> int:
+    from daemon.ops.supervisor_watchdog import listen
+
+    settings = _settings_or_exit(require_token=False, env_file=args.env_file)
+    if isinstance(settings, int):
+        return settings
+    # stdout belongs to the event-listener protocol: log to stderr only (the default).
+    setup_logging(settings.log_level, [settings.token])
+    stale_after = args.stale_after or 3 * settings.heartbeat_interval + 30
+    return listen(settings, args.program, stale_after)
 
 
 def db_upgrade_command(args: argparse.Namespace) -> int:
@@ -184,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run", help="run the bot (settings from the environment; see docs/configuration.md)"
     )
+    run.add_argument("--env-file", type=Path, help=ENV_FILE_HELP)
     run.set_defaults(handler=run_command)
 
     sandbox = commands.add_parser(
@@ -198,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--period", choices=("day", "week"), default="day")
     digest.add_argument("--force", action="store_true", help="send even if sent already")
     digest.add_argument("--dry-run", action="store_true", help="print it; send nothing")
+    digest.add_argument("--env-file", type=Path, help=ENV_FILE_HELP)
     digest.set_defaults(handler=digest_command)
 
     legacy = commands.add_parser(
@@ -217,6 +239,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--grace", type=positive_seconds, default=10.0, help="SIGTERM to SIGKILL, seconds"
     )
     legacy.set_defaults(handler=legacy_scan_command)
+
+    watchdog = commands.add_parser(
+        "supervisor-watchdog",
+        help="supervisor event listener: restart the daemon when its heartbeat goes stale",
+    )
+    watchdog.add_argument("--program", default="tradebotd", help="supervisor program name")
+    watchdog.add_argument(
+        "--stale-after",
+        type=positive_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="default: 3 × HEARTBEAT_INTERVAL + 30",
+    )
+    watchdog.add_argument("--env-file", type=Path, help=ENV_FILE_HELP)
+    watchdog.set_defaults(handler=supervisor_watchdog_command)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

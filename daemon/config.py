@@ -345,3 +345,27 @@ def load_settings(environ: Mapping[str, str], require_token: bool = True) -> Set
         webhook=webhook,
         sources=sources,
     )
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """NAME=value lines as systemd's EnvironmentFile= reads them (for supervisor and cron,
+    which have no such setting): comments and blank lines skipped, one level of quotes
+    removed."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"--env-file: cannot read {str(path)!r}: {exc.strerror}") from None
+    values: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        name, equals, value = line.partition("=")
+        name = name.strip()
+        if not equals or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ConfigError(f"--env-file: {path}:{number}: not NAME=value")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[name] = value
+    return values

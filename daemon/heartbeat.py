@@ -70,16 +70,20 @@ class Heartbeat:
 
     async def beat(self) -> None:
         vitals, now = self._vitals, self._utcnow()
+        # Stored only while the daemon does its job (polls answered): the digest's up/down
+        # and supervisor's watchdog read this, like systemd reads WATCHDOG=1.
+        doing_its_job = self.poll_loop_alive()
         async with self._store.transaction():
             vitals.outbox_backlog = outbox.backlog()
-            stats.alive_between(self._last_beat or now, now)
+            if doing_its_job:
+                stats.alive_between(self._last_beat or now, now)
+                events.set_heartbeat(now)
             errors = self._ring.take_errors()
             if errors:
                 stats.bump(stats.ERRORS, now, errors)
-            events.set_heartbeat(now)
             progress.prune_processed()
             stats.prune_uptime(now - UPTIME_KEPT)
-        self._last_beat = now
+        self._last_beat = now if doing_its_job else None
         snapshot = vitals.snapshot(self._clock())
         if vitals.polling_enabled and not self.poll_loop_alive():
             vitals.state = "stalled"

@@ -16,7 +16,7 @@ import signal
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from loguru import logger
@@ -41,6 +41,7 @@ from daemon.telegram.poller import Poller
 from daemon.telegram.processor import UpdateProcessor
 from daemon.telegram.sender import OutboxSender
 from daemon.vitals import Vitals, format_duration, status_line
+from daemon.waiting import pause
 
 EX_OK = 0
 EX_SOFTWARE = 70
@@ -50,6 +51,8 @@ EX_CONFIG = 78
 
 STOP_BUDGET = 8.0  # seconds for the poller to finish its update (TimeoutStopSec is larger)
 FLUSH_BUDGET = 1.5  # seconds to flush replies before exit; the rest waits in the outbox
+CRASH_WINDOW = timedelta(minutes=1)  # a failure this recent makes a restart back off
+CRASH_BACKOFF = 10.0  # seconds
 STARTUP_ATTEMPTS = 6  # getMe tries (about 30 s with back-off) before giving up with 69
 
 
@@ -174,6 +177,19 @@ class Daemon:
         finally:
             held.release(loop)
 
+    async def _crash_backoff(self, since_previous: timedelta) -> None:
+        """Under supervisor, which restarts a crashed program at once (systemd waits
+        RestartSec=), pause before touching Telegram after a recent failure."""
+        if self.environ.get("SUPERVISOR_ENABLED") and since_previous < CRASH_WINDOW:
+            logger.warning(
+                "restarted {:.0f}s after a failure: waiting {:.0f}s first "
+                "(supervisor has no restart delay)",
+                since_previous.total_seconds(),
+                CRASH_BACKOFF,
+            )
+            self.notifier.status("waiting after a crash")
+            await pause(self.stop, CRASH_BACKOFF)
+
     async def _run_guarded(self, loop: asyncio.AbstractEventLoop, lock_path: Path) -> int:
         settings = self.settings
         started = self.clock()
@@ -187,6 +203,8 @@ class Daemon:
                 button_key = keys.button_key()
             if unclean:
                 logger.warning("the previous run did not stop cleanly (crash, kill or watchdog)")
+                assert previous is not None
+                await self._crash_backoff(utcnow() - previous.at)
             if not settings.admin_ids:
                 logger.warning("ADMIN_IDS is empty: every admin command will be refused")
             self.vitals = Vitals.starting(
