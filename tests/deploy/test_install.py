@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pty
+import select
 import stat
 import subprocess
 from pathlib import Path
@@ -92,3 +95,38 @@ def test_without_a_token_it_installs_and_says_what_to_fill_in(tmp_path: Path) ->
     assert (tmp_path / "etc/tradebotd/tradebotd.env").exists()  # kept without PURGE=1
     assert make("uninstall", tmp_path, PURGE="1").returncode == 0
     assert not (tmp_path / "etc/tradebotd").exists()
+
+
+def test_on_a_terminal_it_asks_without_echoing_the_token(tmp_path: Path) -> None:
+    """stdin a terminal and no env file: prompts; the token typed is not echoed back."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "install", f"DESTDIR={tmp_path}"],
+        cwd=REPO,
+        env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root")},
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    seen = b""
+
+    def read_until(marker: bytes) -> None:
+        nonlocal seen
+        while marker not in seen:
+            ready, _, _ = select.select([controller], [], [], 120)
+            assert ready, f"no {marker!r} in {seen!r}"
+            seen += os.read(controller, 4096)
+
+    read_until(b"Telegram bot token (from @BotFather): ")
+    os.write(controller, TOKEN.encode() + b"\n")
+    read_until(b"Admin Telegram user ids (comma-separated): ")
+    os.write(controller, b"42,43\n")
+    with contextlib.suppress(OSError):  # EIO once the child side closes
+        read_until(b"installed into")
+    assert process.wait(600) == 0
+    os.close(controller)
+    assert TOKEN.encode() not in seen
+    env = (tmp_path / "etc/tradebotd/tradebotd.env").read_text()
+    assert f"TELEGRAM_BOT_TOKEN={TOKEN}\n" in env
+    assert "ADMIN_IDS=42,43\n" in env

@@ -88,16 +88,24 @@ def test_make_install_replaces_a_legacy_poller_and_runs_as_a_service(
     # --- the operator's settings and a quicker watchdog, then make install ------------------
     run("mkdir -p /etc/systemd/system/tradebotd.service.d")
     run(f"printf '{WATCHDOG_DROP_IN}' > /etc/systemd/system/tradebotd.service.d/test.conf")
+    # First without a token, as a non-interactive install: everything but the service.
+    bare = run("cd /src && make install", timeout=900, env={"PYTHON": "/usr/bin/python3"})
+    assert "install: no token yet: fill in TELEGRAM_BOT_TOKEN and ADMIN_IDS" in bare.stdout
+    assert run("systemctl is-active tradebotd", check=False).stdout.strip() == "inactive"
+    # Without a token nothing can be matched, so the legacy bot still runs.
+    assert run("pgrep -f '^python3 /srv/oldbot/bot.py'", check=False).returncode == 0
+
+    # The operator fills in the env file and installs again (the file is kept).
+    env_file = "/etc/tradebotd/tradebotd.env"
+    run(
+        f"sed -i -e 's|^TELEGRAM_BOT_TOKEN=.*|TELEGRAM_BOT_TOKEN={bot.token}|' "
+        f"-e 's|^ADMIN_IDS=.*|ADMIN_IDS={ADMIN}|' {env_file} && "
+        f"printf 'TELEGRAM_API_URL={bot.api_root}\\nHEARTBEAT_INTERVAL=2\\n' >> {env_file}"
+    )
     install = run(
         "cd /src && make install",
         timeout=900,
-        env={
-            "TELEGRAM_BOT_TOKEN": bot.token,
-            "ADMIN_IDS": str(ADMIN),
-            "TELEGRAM_API_URL": bot.api_root,
-            "LEGACY_SCRIPTS": "/srv/oldbot/bot.py",
-            "PYTHON": "/usr/bin/python3",
-        },
+        env={"LEGACY_SCRIPTS": "/srv/oldbot/bot.py", "PYTHON": "/usr/bin/python3"},
     )
     assert "install: tradebotd is polling" in install.stdout, install.stdout
     assert "legacy-scan: process pid " in install.stdout
@@ -108,7 +116,6 @@ def test_make_install_replaces_a_legacy_poller_and_runs_as_a_service(
     assert run("pgrep -f '^python3 /srv/oldbot/bot.py'", check=False).returncode == 1
     assert run("cat /etc/cron.d/oldbot").stdout.startswith("# disabled by tradebotd legacy-scan")
     assert run("systemctl is-active tradebotd").stdout.strip() == "active"
-    run("echo HEARTBEAT_INTERVAL=2 >> /etc/tradebotd/tradebotd.env && systemctl restart tradebotd")
     wait_until(lambda: "[hb] alive offset=" in container.journal("tradebotd"), 30, "[hb]")
     assert "Polling service started successfully" in container.journal("tradebotd")
     bot.send_text(from_user=ADMIN, text="/whoami")
@@ -162,3 +169,5 @@ def test_make_install_replaces_a_legacy_poller_and_runs_as_a_service(
     assert [f for f in left if f.startswith("tradebotd") and not f.endswith(".d")] == []
     listed = run("systemctl list-unit-files 'tradebotd*' --no-pager", check=False).stdout
     assert "0 unit files listed" in listed
+    stamps = run("ls /var/lib/systemd/timers/", check=False).stdout
+    assert "tradebotd" not in stamps  # the timers' Persistent= state went too
