@@ -33,6 +33,11 @@ while True:
     except Exception:
         time.sleep(0.2)
 """
+# The same script kept alive by a unit of its own, as some hosts have it.
+LEGACY_UNIT = (
+    "[Service]\\nExecStart=/usr/bin/python3 /srv/oldbot/bot.py\\nRestart=always\\n"
+    "[Install]\\nWantedBy=multi-user.target\\n"
+)
 # A shorter watchdog than the shipped 90 s, so the SIGSTOP check takes seconds.
 WATCHDOG_DROP_IN = "[Service]\nWatchdogSec=6\nRestartSec=1\n"
 
@@ -83,6 +88,8 @@ def test_make_install_replaces_a_legacy_poller_and_runs_as_a_service(
     run(f"cat > /srv/oldbot/bot.py <<'EOF'\n{legacy}EOF")
     run("echo '@reboot root python3 /srv/oldbot/bot.py' > /etc/cron.d/oldbot")
     run("nohup python3 /srv/oldbot/bot.py > /dev/null 2>&1 &")
+    run(f"printf '{LEGACY_UNIT}' > /etc/systemd/system/oldbot.service")
+    run("systemctl daemon-reload && systemctl enable --now oldbot.service")
     wait_until(lambda: legacy_get_updates(bot) > 0, 20, "the legacy bot polling")
 
     # --- the operator's settings and a quicker watchdog, then make install ------------------
@@ -115,6 +122,8 @@ def test_make_install_replaces_a_legacy_poller_and_runs_as_a_service(
     # Anchored: an unanchored pattern would match this very shell's command line.
     assert run("pgrep -f '^python3 /srv/oldbot/bot.py'", check=False).returncode == 1
     assert run("cat /etc/cron.d/oldbot").stdout.startswith("# disabled by tradebotd legacy-scan")
+    assert run("systemctl is-enabled oldbot", check=False).stdout.strip() == "disabled"
+    assert run("systemctl is-active oldbot", check=False).stdout.strip() == "inactive"
     assert run("systemctl is-active tradebotd").stdout.strip() == "active"
     wait_until(lambda: "[hb] alive offset=" in container.journal("tradebotd"), 30, "[hb]")
     assert "Polling service started successfully" in container.journal("tradebotd")
