@@ -32,7 +32,7 @@ from daemon.logs import RingBuffer, setup_logging
 from daemon.store import events, keys, outbox, progress, schema
 from daemon.store.database import Store, open_database
 from daemon.systemd import Notifier, watchdog_interval
-from daemon.telegram import dispatch, webhook
+from daemon.telegram import dispatch
 from daemon.telegram.backoff import Backoff
 from daemon.telegram.bot import build_application
 from daemon.telegram.menus import Menus
@@ -318,6 +318,9 @@ class Daemon:
             tasks["poller"] = asyncio.create_task(poller.run(self.stop))
         receiver = None
         if settings.webhook is not None:
+            # Imported here: its aiohttp server costs ~10 MB that polling never needs.
+            from daemon.telegram import webhook
+
             receiver = await webhook.start(settings.webhook, app.bot, processor, vitals)
         stopper = asyncio.create_task(self.stop.wait())
         status = EX_OK
