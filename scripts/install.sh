@@ -27,6 +27,9 @@ say() { echo "install: $*"; }
 die() { echo "install: $*" >&2; exit 1; }
 
 [ "$LIVE" = 0 ] || [ "$(id -u)" = 0 ] || die "run as root (or set DESTDIR to install into a directory)"
+if [ "$UPGRADE" = 1 ] && [ ! -f "$CONF/tradebotd.env" ]; then
+    die "nothing to upgrade at ${DESTDIR:-/}: run make install first"
+fi
 
 # --- 1. the settings a new env file needs ------------------------------------------------
 if [ ! -f "$CONF/tradebotd.env" ] && [ -t 0 ]; then
@@ -81,9 +84,19 @@ fill_in() {
     say "then run: systemctl start tradebotd"
 }
 
+# The venv was built as venv.new: its scripts' shebangs and activate files name that
+# path. Point them at the final one (python -m daemon would work regardless).
+swap_venv() {
+    rm -rf "$VENV.old"
+    if [ -d "$VENV" ]; then mv "$VENV" "$VENV.old"; fi
+    mv "$VENV.new" "$VENV"
+    grep -rlI --null "$VENV.new" "$VENV/bin" | xargs -0 -r sed -i "s|$VENV.new|$VENV|g"
+    rm -rf "$VENV.old"
+}
+
 if [ "$LIVE" = 0 ]; then
     token_set || fill_in
-    rm -rf "$VENV"; mv "$VENV.new" "$VENV"
+    swap_venv
     say "installed into $DESTDIR (no service started)"
     exit 0
 fi
@@ -91,10 +104,7 @@ fi
 # --- 5. swap the venv and (re)start: stop before start, never two pollers -----------------
 systemctl daemon-reload
 systemctl stop tradebotd.service 2>/dev/null || true
-rm -rf "$VENV.old"
-[ -d "$VENV" ] && mv "$VENV" "$VENV.old"
-mv "$VENV.new" "$VENV"
-rm -rf "$VENV.old"
+swap_venv
 systemctl enable --quiet tradebotd-digest.timer tradebotd-digest-weekly.timer
 systemctl start tradebotd-digest.timer tradebotd-digest-weekly.timer
 

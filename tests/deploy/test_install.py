@@ -44,6 +44,11 @@ def test_install_lays_out_venv_units_and_settings(installed: Path) -> None:
         [python, "-m", "daemon", "--version"], capture_output=True, text=True, check=True
     )
     assert version.stdout.startswith("tradebotd ")
+    # The console script too: the venv was built as venv.new and its shebangs moved.
+    script = installed / "opt/tradebotd/venv/bin/tradebotd"
+    assert script.read_text().splitlines()[0].startswith(f"#!{installed}/opt/tradebotd/venv/bin/")
+    console = subprocess.run([script, "--version"], capture_output=True, text=True, check=True)
+    assert console.stdout == version.stdout
     for unit in (
         "tradebotd.service",
         "tradebotd-digest.service",
@@ -130,3 +135,9 @@ def test_on_a_terminal_it_asks_without_echoing_the_token(tmp_path: Path) -> None
     env = (tmp_path / "etc/tradebotd/tradebotd.env").read_text()
     assert f"TELEGRAM_BOT_TOKEN={TOKEN}\n" in env
     assert "ADMIN_IDS=42,43\n" in env
+
+
+def test_upgrade_needs_an_installation(tmp_path: Path) -> None:
+    result = make("upgrade", tmp_path)
+    assert result.returncode != 0
+    assert f"install: nothing to upgrade at {tmp_path}: run make install first" in result.stderr
