@@ -84,10 +84,9 @@ class Heartbeat:
             progress.prune_processed()
             stats.prune_uptime(now - UPTIME_KEPT)
         self._last_beat = now if doing_its_job else None
-        snapshot = vitals.snapshot(self._clock())
-        if vitals.polling_enabled and not self.poll_loop_alive():
+        if not doing_its_job:
             vitals.state = "stalled"
-            snapshot = vitals.snapshot(self._clock())
+        snapshot = vitals.snapshot(self._clock())
         logger.info(heartbeat_line(snapshot))
         self._notifier.status(status_line(snapshot))
 

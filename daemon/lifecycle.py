@@ -250,7 +250,7 @@ class Daemon:
                 await self._clear_webhook(app)
             await menus.publish(await read_admins())
             self._install_signals(loop)
-            return await self._serve_ready(app, store, sender, processor, menus)
+            return await self._serve_ready(app, store, sender, processor, menus, services)
         finally:
             with contextlib.suppress(Exception):
                 await app.shutdown()
@@ -262,9 +262,10 @@ class Daemon:
         sender: OutboxSender,
         processor: UpdateProcessor,
         menus: Menus,
+        services: Services,
     ) -> int:
         settings, vitals = self.settings, self.vitals
-        vitals.state = vitals.snapshot(self.clock()).mode
+        vitals.state = vitals.mode
         # The first poll is due now: the watchdog deadline starts counting from here.
         vitals.liveness.starting(self.clock())
         self.notifier.ready(status_line(vitals.snapshot(self.clock())))
@@ -284,7 +285,8 @@ class Daemon:
         async def tell_admins(description: str) -> None:
             async with store.transaction():
                 events.record("conflict", utcnow(), description)
-                for admin in self.settings.admin_ids:
+                # ADMIN_IDS and the admins added with /admins, as everywhere else.
+                for admin in services.all_admins():
                     outbox.enqueue(
                         admin,
                         "⚠️ Another process is polling this bot's token (409 Conflict). "
@@ -300,7 +302,7 @@ class Daemon:
             self.notifier,
             store,
             lambda: self.settings.heartbeat_interval,
-            watchdog_interval(self.environ),
+            services.watchdog_interval,
             utcnow,
             self.ring,
             self.clock,
@@ -364,7 +366,7 @@ class Daemon:
                 await asyncio.wait_for(asyncio.shield(poller), STOP_BUDGET)
             poller.cancel()
         sender_stop.set()
-        with contextlib.suppress(TimeoutError, Exception):
+        with contextlib.suppress(Exception):  # TimeoutError included
             await asyncio.wait_for(asyncio.shield(tasks["sender"]), FLUSH_BUDGET)
         for task in tasks.values():
             task.cancel()

@@ -6,7 +6,7 @@ The poll loop and the sender update a `Vitals`; the heartbeat, the sd_notify STA
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from daemon.config import PollingSettings
 from daemon.telegram.backoff import Backoff
@@ -21,7 +21,8 @@ class Vitals:
     started_at: float  # monotonic
     liveness: PollLiveness
     conflicts: ConflictTracker
-    state: str = "starting"  # starting, polling, conflict, backing-off, no-polling, stopping
+    # starting, polling, webhook, no-polling, conflict, backing-off, stalled, stopping
+    state: str = "starting"
     offset: int = 0
     updates_handled: int = 0
     replies_sent: int = 0
@@ -29,7 +30,6 @@ class Vitals:
     outbox_backlog: int = 0
     bot_username: str = ""
     webhook: bool = False  # updates pushed to our webhook instead of polled
-    notes: list[str] = field(default_factory=list)
 
     @classmethod
     def starting(
@@ -56,10 +56,14 @@ class Vitals:
             offset=offset,
         )
 
+    @property
+    def mode(self) -> str:
+        return "polling" if self.polling_enabled else "webhook" if self.webhook else "no-polling"
+
     def snapshot(self, now: float) -> Snapshot:
         return Snapshot(
             version=self.version,
-            mode="polling" if self.polling_enabled else "webhook" if self.webhook else "no-polling",
+            mode=self.mode,
             state=self.state,
             uptime=now - self.started_at,
             offset=self.offset,

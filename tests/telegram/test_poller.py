@@ -10,6 +10,7 @@ from daemon.telegram.bot import USER_AGENT
 from tests.processes import ForeignPoller, Launch, NotifySocket, wait_until
 
 ADMIN = 700
+RUNTIME_ADMIN = 703
 CONFLICT_DELAY = 0.6  # FAST_CONFIG's [polling] conflict_delay
 
 
@@ -20,10 +21,14 @@ def our_get_updates(bot: BotControl) -> int:
 def test_foreign_poller_is_detected_reported_once_not_fought_then_polling_resumes(
     bot: BotControl, launch: Launch, notify_socket: NotifySocket
 ) -> None:
-    """Repeated 409s: ERROR with advice, one admin message, a bounded poll rate, recovery."""
+    """Repeated 409s: ERROR with advice, one message to each admin (ADMIN_IDS and runtime),
+    a bounded poll rate, recovery."""
     daemon = launch(admin_ids=str(ADMIN), env={"NOTIFY_SOCKET": str(notify_socket.path)})
-    bot.send_text(from_user=ADMIN, text="/start")  # Telegram: a bot writes only to known chats
-    bot.wait_for_sent(chat_id=ADMIN)
+    for user in (ADMIN, RUNTIME_ADMIN):  # Telegram: a bot writes only to known chats
+        bot.send_text(from_user=user, text="/start")
+        bot.wait_for_sent(chat_id=user)
+    bot.send_text(from_user=ADMIN, text=f"/admins add {RUNTIME_ADMIN}")
+    bot.wait_for_sent(chat_id=ADMIN, count=2)
     with ForeignPoller(bot) as legacy:
         daemon.wait_for_log(
             r"ERROR    409 Conflict: terminated by other getUpdates request.*"
@@ -46,12 +51,15 @@ def test_foreign_poller_is_detected_reported_once_not_fought_then_polling_resume
             "a truthful STATUS",
         )
         daemon.wait_for_log(r"\[hb\] alive offset=\d+ .* state=conflict ")
-    warning = bot.wait_for_sent(chat_id=ADMIN, count=2)[1]
-    assert "Another process is polling this bot's token" in warning["text"]
+    for admin, replies_before in ((ADMIN, 2), (RUNTIME_ADMIN, 1)):
+        warning = bot.wait_for_sent(chat_id=admin, count=replies_before + 1)[replies_before]
+        assert "Another process is polling this bot's token" in warning["text"]
     daemon.wait_for_log("conflict cleared", timeout=20)
     bot.send_text(from_user=701, text="/start")
     assert bot.wait_for_sent(chat_id=701)[0]["text"].startswith("Hello")
-    assert len(bot.sent(chat_id=ADMIN)) == 2  # the /start reply, and one warning per episode
+    # The replies before, and one warning per episode.
+    assert len(bot.sent(chat_id=ADMIN)) == 3
+    assert len(bot.sent(chat_id=RUNTIME_ADMIN)) == 2
     assert daemon.query("SELECT count(*) FROM event WHERE kind = 'conflict'") == [(1,)]
 
 
