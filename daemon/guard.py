@@ -41,7 +41,8 @@ def guard_name(token: str) -> bytes:
     return b"\0tradebotd/" + digest.encode()
 
 
-def _read_pid(path: Path) -> int | None:
+def read_pid(path: Path) -> int | None:
+    """The PID a lock holder wrote into its lock file, or None."""
     # The holder writes its PID right after locking: allow it a moment.
     for _ in range(20):
         with contextlib.suppress(OSError):
@@ -60,7 +61,7 @@ def take_lock_file(path: Path) -> int:
     except OSError as exc:
         os.close(fd)
         if exc.errno in (errno.EWOULDBLOCK, errno.EACCES):
-            raise AlreadyRunning(_read_pid(path), f"the lock {path}") from None
+            raise AlreadyRunning(read_pid(path), f"the lock {path}") from None
         raise
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())

@@ -26,7 +26,7 @@ from telegram.ext import Application
 from daemon import __version__, guard
 from daemon.commands.catalogue import build_registry
 from daemon.commands.registry import Services
-from daemon.config import ConfigError, Settings, load_settings
+from daemon.config import EX_CONFIG, ConfigError, Settings, load_settings
 from daemon.heartbeat import Heartbeat
 from daemon.logs import RingBuffer, setup_logging
 from daemon.store import events, keys, outbox, progress, schema
@@ -47,7 +47,6 @@ EX_OK = 0
 EX_SOFTWARE = 70
 EX_UNAVAILABLE = 69
 EX_TEMPFAIL = 75  # another copy holds the token
-EX_CONFIG = 78
 
 STOP_BUDGET = 8.0  # seconds for the poller to finish its update (TimeoutStopSec is larger)
 FLUSH_BUDGET = 1.5  # seconds to flush replies before exit; the rest waits in the outbox

@@ -109,7 +109,7 @@ class Services:
         return user_id in self.env_admins() or admins.is_runtime_admin(user_id)
 
     def all_admins(self) -> list[int]:
-        return sorted(self.env_admins() | set(admins.runtime_admins()))
+        return admins.all_admins(self.env_admins())
 
 
 Handler = Callable[[CommandCall, Services], Awaitable[Reply]]

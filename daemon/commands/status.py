@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from daemon import guard
 from daemon.commands.registry import Command, CommandCall, Registry, Reply, Role, Services
 from daemon.config import Settings
 from daemon.store import events, outbox
@@ -116,14 +117,6 @@ def _probe_database(call: CommandCall) -> bool:
     return row is not None and row.value == stamp
 
 
-def _lock_pid(services: Services) -> int | None:
-    try:
-        text = services.lock_path.read_text().strip() if services.lock_path else ""
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
-
-
 async def health(call: CommandCall, services: Services) -> Reply:
     vitals, now = services.vitals, services.monotonic()
     settings = services.settings()
@@ -138,7 +131,7 @@ async def health(call: CommandCall, services: Services) -> Reply:
         disk_free=shutil.disk_usage(settings.state_directory).free,
         watchdog_interval=services.watchdog_interval,
         watchdog_pings=services.watchdog_pings(),
-        lock_pid=_lock_pid(services),
+        lock_pid=guard.read_pid(services.lock_path) if services.lock_path else None,
         own_pid=os.getpid(),
     )
     return Reply(title="Health", rows=tuple(assess(facts)))

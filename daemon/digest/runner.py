@@ -22,7 +22,7 @@ from telegram.error import InvalidToken, RetryAfter, TelegramError
 from daemon import guard
 from daemon.commands.catalogue import build_registry
 from daemon.commands.registry import Reply
-from daemon.config import Settings
+from daemon.config import EX_CONFIG, Settings
 from daemon.digest.compose import build_digest
 from daemon.digest.period import period_for
 from daemon.store import admins, schema
@@ -32,7 +32,6 @@ from daemon.telegram.errors import describe, retry_after_seconds
 from daemon.telegram.formatting import render, render_plain, split_message
 
 EX_SEND_FAILED = 1
-EX_CONFIG = 78
 LOCK_NAME = "digest.lock"
 
 
@@ -98,7 +97,7 @@ async def _run_locked(settings: Settings, options: DigestOptions, now: datetime)
                 done.recipients,
             )
             return 0
-        recipients = sorted(settings.admin_ids | set(admins.runtime_admins()))
+        recipients = admins.all_admins(settings.admin_ids)
         return await _compose_and_send(settings, options, now, recipients)
     finally:
         db.close()

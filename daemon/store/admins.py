@@ -12,6 +12,11 @@ def runtime_admins() -> list[int]:
     return [row.user_id for row in RuntimeAdmin.select().order_by(RuntimeAdmin.user_id)]
 
 
+def all_admins(env_admins: frozenset[int]) -> list[int]:
+    """Everyone who may run admin commands: ADMIN_IDS and the runtime admins."""
+    return sorted(env_admins | set(runtime_admins()))
+
+
 def is_runtime_admin(user_id: int) -> bool:
     # Asked on every command: hand-written, as peewee's get_or_none costs ~0.5 ms.
     return execute("SELECT 1 FROM runtime_admin WHERE user_id = ?", user_id).fetchone() is not None

@@ -76,9 +76,13 @@ class UpdateProcessor:
             if self._failure is not None:
                 # Raising inside atomic() rolls back what the handler wrote.
                 raise _HandlerFailed(self._failure)
-            now = self._utcnow()
-            stats.bump(stats.UPDATES, now)
-            return progress.mark_processed(update.update_id, now)
+            return self._mark_done(update.update_id)
+
+    def _mark_done(self, update_id: int) -> int:
+        """Count the update and move the offset past it (inside the caller's transaction)."""
+        now = self._utcnow()
+        stats.bump(stats.UPDATES, now)
+        return progress.mark_processed(update_id, now)
 
     def _record_failed(self, update: Update, error: BaseException) -> int:
         error_id = secrets.token_hex(4)
@@ -95,5 +99,4 @@ class UpdateProcessor:
                     f"Something went wrong (error id {error_id}); nothing was changed.",
                     self._utcnow(),
                 )
-            stats.bump(stats.UPDATES, self._utcnow())
-            return progress.mark_processed(update.update_id, self._utcnow())
+            return self._mark_done(update.update_id)
