@@ -14,7 +14,7 @@ from loguru import logger
 from daemon import __version__, guard
 from daemon.config import EX_CONFIG, ConfigError, Settings, load_settings, read_env_file
 from daemon.lifecycle import EX_TEMPFAIL, EX_UNAVAILABLE, Daemon
-from daemon.logs import setup_logging
+from daemon.logs import RingBuffer, setup_logging
 from daemon.store import schema
 from daemon.store.database import open_database
 
@@ -49,8 +49,11 @@ def emulator_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _settings_or_exit(require_token: bool, env_file: Path | None = None) -> Settings | int:
-    """Settings from the environment, or EX_CONFIG after one line naming the variable.
+def _settings_or_exit(
+    require_token: bool, env_file: Path | None = None
+) -> tuple[Settings, RingBuffer] | int:
+    """Settings from the environment and logging set up for them (level, the token
+    redacted), or EX_CONFIG after one line naming the variable.
 
     With --env-file (supervisor, cron) the file's values are put into the environment
     first, as systemd's EnvironmentFile= would; values already set win.
@@ -60,17 +63,18 @@ def _settings_or_exit(require_token: bool, env_file: Path | None = None) -> Sett
         if env_file is not None:
             for name, value in read_env_file(env_file).items():
                 os.environ.setdefault(name, value)
-        return load_settings(os.environ, require_token=require_token)
+        settings = load_settings(os.environ, require_token=require_token)
     except ConfigError as exc:
         logger.error("config: {}", exc)
         return EX_CONFIG
+    return settings, setup_logging(settings.log_level, [settings.token])
 
 
 def run_command(args: argparse.Namespace) -> int:
-    settings = _settings_or_exit(require_token=True, env_file=args.env_file)
-    if isinstance(settings, int):
-        return settings
-    ring = setup_logging(settings.log_level, [settings.token])
+    loaded = _settings_or_exit(require_token=True, env_file=args.env_file)
+    if isinstance(loaded, int):
+        return loaded
+    settings, ring = loaded
     return asyncio.run(Daemon(settings, os.environ, ring).run())
 
 
@@ -92,10 +96,10 @@ def digest_command(args: argparse.Namespace) -> int:
     from daemon.digest.runner import DigestOptions, run_digest
     from daemon.lifecycle import utcnow
 
-    settings = _settings_or_exit(require_token=True, env_file=args.env_file)
-    if isinstance(settings, int):
-        return settings
-    setup_logging(settings.log_level, [settings.token])
+    loaded = _settings_or_exit(require_token=True, env_file=args.env_file)
+    if isinstance(loaded, int):
+        return loaded
+    settings, _ring = loaded
     options = DigestOptions(period=args.period, force=args.force, dry_run=args.dry_run)
     return asyncio.run(run_digest(settings, options, utcnow()))
 
@@ -104,9 +108,10 @@ def legacy_scan_command(args: argparse.Namespace) -> int:
     from daemon.ops.legacy import Needles
     from daemon.ops.legacy_scan import run_legacy_scan
 
-    settings = _settings_or_exit(require_token=True)
-    if isinstance(settings, int):
-        return settings
+    loaded = _settings_or_exit(require_token=True)
+    if isinstance(loaded, int):
+        return loaded
+    settings, _ring = loaded
     assert settings.token is not None
     needles = Needles(settings.token, tuple(args.script))
     return run_legacy_scan(
@@ -117,19 +122,20 @@ def legacy_scan_command(args: argparse.Namespace) -> int:
 def supervisor_watchdog_command(args: argparse.Namespace) -> int:
     from daemon.ops.supervisor_watchdog import listen
 
-    settings = _settings_or_exit(require_token=False, env_file=args.env_file)
-    if isinstance(settings, int):
-        return settings
-    # stdout belongs to the event-listener protocol: log to stderr only (the default).
-    setup_logging(settings.log_level, [settings.token])
+    # stdout belongs to the event-listener protocol: logging goes to stderr (the default).
+    loaded = _settings_or_exit(require_token=False, env_file=args.env_file)
+    if isinstance(loaded, int):
+        return loaded
+    settings, _ring = loaded
     stale_after = args.stale_after or 3 * settings.heartbeat_interval + 30
     return listen(settings, args.program, stale_after)
 
 
 def db_upgrade_command(args: argparse.Namespace) -> int:
-    settings = _settings_or_exit(require_token=False)
-    if isinstance(settings, int):
-        return settings
+    loaded = _settings_or_exit(require_token=False)
+    if isinstance(loaded, int):
+        return loaded
+    settings, _ring = loaded
     try:
         # The lock keeps a running daemon from seeing its schema change underneath it.
         fd = guard.take_lock_file_in(settings.state_directory)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from daemon.logs import Redactor
 from daemon.ops.legacy import (
     Finding,
     Needles,
@@ -168,10 +169,18 @@ def run_legacy_scan(
     grace: float = 10.0,
     out: Callable[[str], None] = print,
 ) -> int:
-    """Report (and with `stop`, remove) every legacy poller; 1 if a removal failed."""
+    """Report (and with `stop`, remove) every legacy poller; 1 if a removal failed.
+
+    A legacy command line may hold the token itself: every line is redacted.
+    """
+    redact = Redactor([needles.token])
+
+    def say(line: str) -> None:
+        out(redact(line))
+
     findings = scan(root, needles, os.getpid(), proc_root)
     if not findings:
-        out("legacy-scan: no other poller of this token found")
+        say("legacy-scan: no other poller of this token found")
         return 0
     # Configuration first, processes last: a unit, cron job or supervisor program that
     # is still active would start the process again.
@@ -181,13 +190,13 @@ def run_legacy_scan(
     for finding in findings:
         line = f"legacy-scan: {finding.kind} {finding.where}: {finding.what} ({finding.reason})"
         if not stop:
-            out(line)
+            say(line)
             continue
         result = remover.remove(finding)
         failed += result.startswith("could not")
-        out(f"{line} -> {result}")
+        say(f"{line} -> {result}")
     if stop and root == Path("/") and any(f.kind == "supervisor" for f in findings):
         remover.run(["supervisorctl", "update"])  # drops the commented-out programs
     if not stop:
-        out(f"legacy-scan: {len(findings)} found; run with --stop to remove them")
+        say(f"legacy-scan: {len(findings)} found; run with --stop to remove them")
     return 1 if failed else 0

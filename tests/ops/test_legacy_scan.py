@@ -106,3 +106,22 @@ def test_stop_removes_every_kind_and_spares_other_bots(
     assert not (tmp_path / "etc/systemd/system/multi-user.target.wants/oldbot.service").exists()
     again = legacy_scan(tmp_path, "--script", "/srv/oldbot/bot.py")
     assert "legacy-scan: no other poller of this token found" in again.stdout
+
+
+def test_a_token_on_a_legacy_command_line_is_not_printed_back(
+    tmp_path: Path, processes: list[subprocess.Popen[str]]
+) -> None:
+    """`python bot.py --token …` is found by its command line, and reported redacted."""
+    poller = subprocess.Popen(
+        [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(120)", TOKEN],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    processes.append(poller)
+    assert poller.stdout is not None
+    assert poller.stdout.readline().strip() == "up"
+    result = legacy_scan(tmp_path)
+    assert f"legacy-scan: process pid {poller.pid}: " in result.stdout
+    assert "has the token in its command line" in result.stdout
+    assert TOKEN.split(":", 1)[1] not in result.stdout + result.stderr
+    assert "424242:<redacted>" in result.stdout
