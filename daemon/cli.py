@@ -67,7 +67,7 @@ def _settings_or_exit(
     except ConfigError as exc:
         logger.error("config: {}", exc)
         return EX_CONFIG
-    return settings, setup_logging(settings.log_level, [settings.token])
+    return settings, setup_logging(settings.log_level, settings.secrets)
 
 
 def run_command(args: argparse.Namespace) -> int:

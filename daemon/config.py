@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from daemon.numbers import ascii_int, finite_in_range
 
 EX_CONFIG = 78
 
@@ -27,18 +30,48 @@ class ConfigError(ValueError):
     """One invalid setting; str() is the line to print."""
 
 
+def _bounds(low: float, high: float) -> Any:
+    """Field metadata: the inclusive range a TOML number must lie in."""
+    return {"range": (low, high)}
+
+
+HOUR, DAY = 3600.0, 86400.0
+
+
 @dataclass(frozen=True)
 class PollingSettings:
     """The poll loop's timing: `[polling]` in the TOML file."""
 
-    timeout: int = 30  # long-poll seconds (Telegram clamps at 50)
-    watchdog_grace: float = 15.0  # beyond `timeout` before a poll counts as hung
-    conflict_threshold: int = 3  # 409s within `conflict_window` that mean a foreign poller
-    conflict_window: float = 120.0
-    conflict_delay: float = 15.0  # first pause between polls while in conflict
-    conflict_delay_max: float = 60.0
-    error_delay: float = 1.0  # first pause after a network error or 5xx
-    error_delay_max: float = 30.0
+    # long-poll seconds (Telegram allows at most 50)
+    timeout: int = field(default=30, metadata=_bounds(1, 50))
+    # beyond `timeout` before a poll counts as hung
+    watchdog_grace: float = field(default=15.0, metadata=_bounds(1, HOUR))
+    # 409s within `conflict_window` that mean a foreign poller
+    conflict_threshold: int = field(default=3, metadata=_bounds(1, 100))
+    conflict_window: float = field(default=120.0, metadata=_bounds(1, DAY))
+    # first pause between polls while in conflict
+    conflict_delay: float = field(default=15.0, metadata=_bounds(0.1, HOUR))
+    conflict_delay_max: float = field(default=60.0, metadata=_bounds(0.1, HOUR))
+    # first pause after a network error or 5xx
+    error_delay: float = field(default=1.0, metadata=_bounds(0.1, HOUR))
+    error_delay_max: float = field(default=30.0, metadata=_bounds(0.1, HOUR))
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """`[retention]` in the TOML file: how long rows that only grow are kept (seconds, or
+    a string with a unit: "72h", "7d")."""
+
+    # Telegram resends an unconfirmed update for up to 24 h, and restarts update ids at
+    # random after a week idle: a processed id must outlive the first, not the second.
+    processed_updates: float = field(default=3 * DAY, metadata=_bounds(DAY, 6 * DAY))
+    dead_letters: float = field(default=7 * DAY, metadata=_bounds(HOUR, 365 * DAY))
+    events: float = field(default=90 * DAY, metadata=_bounds(8 * DAY, 3650 * DAY))
+    # hourly counters and uptime minutes: the weekly digest reads 7 days back
+    digest_history: float = field(default=40 * DAY, metadata=_bounds(8 * DAY, 3650 * DAY))
+
+    def kept(self, name: str) -> timedelta:
+        return timedelta(seconds=getattr(self, name))
 
 
 @dataclass(frozen=True)
@@ -83,9 +116,22 @@ class Settings:
     polling: PollingSettings = field(default_factory=PollingSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     webhook: WebhookSettings | None = None
     # Where each value came from, for /config and the startup line.
     sources: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value in these settings: the one list that feeds the log
+        redactor, sd_notify STATUS and shortened error texts."""
+        found = [
+            self.token,
+            self.webhook.secret if self.webhook else None,
+            url_password(self.database_url),
+            url_password(self.api_url),
+        ]
+        return tuple(secret for secret in found if secret)
 
     @property
     def bot_id(self) -> int | None:
@@ -93,6 +139,23 @@ class Settings:
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)
+
+
+def url_password(url: str) -> str | None:
+    """The password in a URL's userinfo (the last '@' ends it: passwords may hold '@')."""
+    userinfo, at, _ = urlsplit(url).netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return None
+    return userinfo.split(":", 1)[1] or None
+
+
+def mask_url_password(url: str, mask: str = "<redacted>") -> str:
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return parts._replace(netloc=f"{user}:{mask}@{host}").geturl()
 
 
 # --- environment ---------------------------------------------------------------------------
@@ -109,10 +172,11 @@ def _parse_token(value: str) -> str:
 
 def _parse_api_url(value: str) -> str:
     parts = urlsplit(value)
+    shown = mask_url_password(value)  # a proxy's password is a secret too
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{value!r} is not an http(s) URL")
+        raise ValueError(f"{shown!r} is not an http(s) URL")
     if parts.query or parts.fragment:
-        raise ValueError(f"{value!r} must not carry a query or fragment")
+        raise ValueError(f"{shown!r} must not carry a query or fragment")
     return value.rstrip("/")
 
 
@@ -122,11 +186,13 @@ def _parse_admin_ids(value: str) -> frozenset[int]:
         item = item.strip()
         if not item:
             continue
-        if not re.fullmatch(r"[0-9]{1,15}", item) or int(item) == 0:
+        # Telegram user ids have at most 52 significant bits (16 digits).
+        user_id = ascii_int(item, 1, 2**52 - 1)
+        if user_id is None:
             raise ValueError(
                 f"{item!r} is not a Telegram user id (expected comma-separated integers)"
             )
-        ids.add(int(item))
+        ids.add(user_id)
     return frozenset(ids)
 
 
@@ -135,7 +201,7 @@ def _parse_interval(value: str) -> float:
         seconds = float(value)
     except ValueError:
         seconds = float("nan")
-    if not 1 <= seconds <= 86400:
+    if not finite_in_range(seconds, 1, 86400):
         raise ValueError(f"{value!r} is not a number of seconds between 1 and 86400")
     return seconds
 
@@ -149,7 +215,7 @@ def _parse_log_level(value: str) -> str:
 def _parse_database_url(value: str) -> str:
     scheme = urlsplit(value).scheme
     if scheme not in ("sqlite", "postgres", "postgresql"):
-        raise ValueError(f"{value!r} is not a sqlite:/// or postgresql:// URL")
+        raise ValueError(f"{mask_url_password(value)!r} is not a sqlite:/// or postgresql:// URL")
     if scheme == "sqlite" and not value.startswith("sqlite:///"):
         raise ValueError(
             f"{value!r}: a SQLite URL is sqlite:///relative/path or sqlite:////abs/path"
@@ -196,10 +262,11 @@ def _parse_secret(value: str) -> str:
 
 
 def _parse_listen(value: str) -> tuple[str, int]:
-    host, _, port = value.rpartition(":")
-    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+    host, _, port_text = value.rpartition(":")
+    port = ascii_int(port_text, 1, 65535)
+    if not host or port is None:
         raise ValueError(f"{value!r} is not HOST:PORT")
-    return host.strip("[]"), int(port)
+    return host.strip("[]"), port
 
 
 def _webhook(
@@ -229,10 +296,37 @@ _TOML_SECTIONS: dict[str, type] = {
     "polling": PollingSettings,
     "telegram": TelegramSettings,
     "digest": DigestSettings,
+    "retention": RetentionSettings,
 }
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)([smhd])")
 
 
-def _check_toml_value(section: str, key: str, value: Any, default: Any) -> Any:
+def parse_duration(text: str) -> float | None:
+    """Seconds in "30s", "5m", "4h", "2d" (ASCII digits, one unit); None otherwise."""
+    match = _DURATION.fullmatch(text.strip())
+    return float(match[1]) * DURATION_UNITS[match[2]] if match else None
+
+
+def _check_number(where: str, value: Any, default: Any, bounds: tuple[float, float]) -> Any:
+    if isinstance(default, float) and isinstance(value, str):
+        seconds = parse_duration(value)
+        if seconds is None:
+            raise ConfigError(
+                f"{where}: {value!r} is not a duration (seconds, or a number with s, m, h or d)"
+            )
+        value = seconds
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where}: must be a number, got {value!r}")
+    if isinstance(default, int) and not isinstance(value, int):
+        raise ConfigError(f"{where}: must be a whole number, got {value!r}")
+    low, high = bounds
+    if not finite_in_range(value, low, high):
+        raise ConfigError(f"{where}: must be between {low:g} and {high:g}, got {value!r}")
+    return value
+
+
+def _check_toml_value(section: str, key: str, value: Any, default: Any, meta: Any) -> Any:
     where = f"[{section}] {key}"
     if isinstance(default, str):
         if not isinstance(value, str):
@@ -247,20 +341,11 @@ def _check_toml_value(section: str, key: str, value: Any, default: Any) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{where}: must be true or false, got {value!r}")
         return value
-    if isinstance(default, int | float) and (
-        isinstance(value, bool) or not isinstance(value, int | float)
-    ):
-        raise ConfigError(f"{where}: must be a number, got {value!r}")
-    if isinstance(default, int) and not isinstance(value, int):
-        raise ConfigError(f"{where}: must be a whole number, got {value!r}")
-    if value <= 0:
-        raise ConfigError(f"{where}: must be positive, got {value!r}")
-    return value
+    # Every number has its range declared: none may be nan, infinite or absurd.
+    return _check_number(where, value, default, meta["range"])
 
 
 def _validate_polling(polling: PollingSettings) -> None:
-    if polling.timeout > 50:
-        raise ConfigError(f"[polling] timeout: Telegram allows at most 50, got {polling.timeout!r}")
     if polling.conflict_delay > polling.conflict_delay_max:
         raise ConfigError(
             f"[polling] conflict_delay: must not exceed conflict_delay_max "
@@ -291,12 +376,15 @@ def load_toml(path: Path) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise ConfigError(f"{path}: {name} must be a [{name}] table, got {body!r}")
         defaults = kind()
+        declared = {f.name: f for f in fields(kind)}
         values: dict[str, Any] = {}
         for key, value in body.items():
-            if key not in kind.__dataclass_fields__:
-                known = ", ".join(kind.__dataclass_fields__)
+            if key not in declared:
+                known = ", ".join(declared)
                 raise ConfigError(f"{path}: [{name}] unknown key {key!r} (known: {known})")
-            values[key] = _check_toml_value(name, key, value, getattr(defaults, key))
+            values[key] = _check_toml_value(
+                name, key, value, getattr(defaults, key), declared[key].metadata
+            )
         sections[name] = kind(**values)
     if "polling" in sections:
         _validate_polling(sections["polling"])
@@ -342,6 +430,7 @@ def load_settings(environ: Mapping[str, str], require_token: bool = True) -> Set
         polling=sections.get("polling", PollingSettings()),
         telegram=sections.get("telegram", TelegramSettings()),
         digest=sections.get("digest", DigestSettings()),
+        retention=sections.get("retention", RetentionSettings()),
         webhook=webhook,
         sources=sources,
     )

@@ -6,6 +6,11 @@ token, stops a copy started elsewhere on this host with another state directory.
 that finds either taken learns the holder's PID (from the lock file, or from the socket
 with SO_PEERCRED) and reports it.
 
+Any local user can bind an abstract name. A holder that is neither root nor our own user
+is a squatter, not a tradebotd: it is reported at WARNING and the lock file alone then
+guards (it lives in a directory only the service user can write), so another local user
+cannot keep the daemon from starting.
+
 Abstract sockets belong to a network namespace: a copy in a container with its own
 network is not seen by the host-wide guard (the installer's legacy scan covers that).
 """
@@ -24,7 +29,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from loguru import logger
+
+from daemon.numbers import ascii_int
+
 LOCK_NAME = "tradebotd.lock"
+PID_MAX = 4_194_304  # Linux's largest pid_max
 
 
 class AlreadyRunning(RuntimeError):
@@ -46,11 +56,39 @@ def read_pid(path: Path) -> int | None:
     # The holder writes its PID right after locking: allow it a moment.
     for _ in range(20):
         with contextlib.suppress(OSError):
-            text = path.read_text().strip()
-            if text.isdigit():
-                return int(text)
+            pid = ascii_int(path.read_text().strip(), 1, PID_MAX)
+            if pid is not None:
+                return pid
         time.sleep(0.01)
     return None
+
+
+def flock_holders(proc_locks: str, major: int, minor: int, inode: int) -> list[int]:
+    """PIDs holding a FLOCK on the file (major:minor:inode), from /proc/locks. Pure.
+
+    Lines read "1: FLOCK  ADVISORY  WRITE 4242 08:01:1234567 0 EOF" (device numbers in
+    hex); a waiting lock ("1: -> FLOCK …") is not held and is skipped."""
+    wanted = f"{major:02x}:{minor:02x}:{inode}"
+    holders = []
+    for line in proc_locks.splitlines():
+        fields = line.split()
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == wanted:
+            pid = ascii_int(fields[4], 1, PID_MAX)
+            if pid is not None:
+                holders.append(pid)
+    return holders
+
+
+def live_holder(path: Path, proc: Path = Path("/proc")) -> int | None:
+    """The PID of a live process holding the poller lock at `path`, or None: read from
+    the kernel's lock table, so a stale PID in the file (a kill -9) never counts."""
+    try:
+        stat = path.stat()
+        table = (proc / "locks").read_text()
+    except OSError:
+        return None
+    holders = flock_holders(table, os.major(stat.st_dev), os.minor(stat.st_dev), stat.st_ino)
+    return holders[0] if holders else None
 
 
 def take_lock_file(path: Path) -> int:
@@ -68,30 +106,49 @@ def take_lock_file(path: Path) -> int:
     return fd
 
 
-def _peer_pid(name: bytes) -> int | None:
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
-    try:
-        probe.settimeout(2)
-        probe.connect(name)
-        creds = probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-        pid, _uid, _gid = struct.unpack("3i", creds)
-        return pid or None
-    except OSError:
-        return None
-    finally:
-        probe.close()
+def _peer(name: bytes) -> tuple[int, int] | None:
+    """(pid, uid) of the process listening on the abstract `name`, or None."""
+    # A holder binds, then listens: a probe in between is refused, so try a few times.
+    for _ in range(3):
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        try:
+            probe.settimeout(2)
+            probe.connect(name)
+            creds = probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+            pid, uid, _gid = struct.unpack("3i", creds)
+            return pid, uid
+        except OSError:
+            time.sleep(0.05)
+        finally:
+            probe.close()
+    return None
 
 
-def _take_host_guard(token: str) -> socket.socket:
+def is_trusted_holder(uid: int, own_uid: int) -> bool:
+    """Only root or our own user can be a tradebotd holding the guard. Pure."""
+    return uid in (0, own_uid)
+
+
+def _take_host_guard(token: str) -> socket.socket | None:
+    """The bound guard socket; None when a squatter holds the name (the lock file then
+    guards alone)."""
     name = guard_name(token)
     holder = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     try:
         holder.bind(name)
     except OSError as exc:
         holder.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise AlreadyRunning(_peer_pid(name), "the host-wide guard for this token") from None
-        raise
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        peer = _peer(name)
+        if peer is not None and is_trusted_holder(peer[1], os.getuid()):
+            raise AlreadyRunning(peer[0] or None, "the host-wide guard for this token") from None
+        logger.warning(
+            "the host-wide guard for this token is held by {}: not a tradebotd of this "
+            "user; relying on the lock file alone",
+            f"pid {peer[0]} of uid {peer[1]}" if peer else "a process that does not answer",
+        )
+        return None
     # Listening lets a second copy connect and read our PID with SO_PEERCRED.
     holder.listen(8)
     return holder
@@ -106,23 +163,27 @@ def take_lock_file_in(state_directory: Path) -> int:
 class Guard:
     lock_path: Path
     _lock_fd: int
-    _socket: socket.socket
+    _socket: socket.socket | None
 
     def answer_probes(self, loop: asyncio.AbstractEventLoop) -> None:
         """Accept and drop probe connections so the backlog never fills up."""
-        self._socket.setblocking(False)
+        held = self._socket
+        if held is None:
+            return
+        held.setblocking(False)
 
         def accept() -> None:
             with contextlib.suppress(OSError):
-                connection, _ = self._socket.accept()
+                connection, _ = held.accept()
                 connection.close()
 
-        loop.add_reader(self._socket.fileno(), accept)
+        loop.add_reader(held.fileno(), accept)
 
     def release(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
-        if loop is not None:
-            loop.remove_reader(self._socket.fileno())
-        self._socket.close()
+        if self._socket is not None:
+            if loop is not None:
+                loop.remove_reader(self._socket.fileno())
+            self._socket.close()
         with contextlib.suppress(OSError):
             os.close(self._lock_fd)
 

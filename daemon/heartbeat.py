@@ -11,18 +11,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from loguru import logger
 
+from daemon.config import RetentionSettings
 from daemon.logs import RingBuffer
 from daemon.store import events, outbox, progress, stats
-from daemon.store.database import Store
+from daemon.store.database import Store, StoreUnavailable
 from daemon.systemd import Notifier
 from daemon.vitals import Vitals, format_age, heartbeat_line, status_line
 from daemon.waiting import pause
-
-UPTIME_KEPT = timedelta(days=40)  # enough for a weekly digest and a month's look back
 
 
 class Heartbeat:
@@ -36,6 +35,7 @@ class Heartbeat:
         utcnow: Callable[[], datetime],
         ring: RingBuffer,
         clock: Callable[[], float] = time.monotonic,
+        retention: Callable[[], RetentionSettings] = RetentionSettings,
     ):
         self._vitals = vitals
         self._notifier = notifier
@@ -46,6 +46,7 @@ class Heartbeat:
         self._clock = clock
         self._withholding = False
         self._ring = ring
+        self._retention = retention
         self._last_beat: datetime | None = None
 
     def poll_loop_alive(self) -> bool:
@@ -73,22 +74,34 @@ class Heartbeat:
         # Stored only while the daemon does its job (polls answered): the digest's up/down
         # and supervisor's watchdog read this, like systemd reads WATCHDOG=1.
         doing_its_job = self.poll_loop_alive()
-        async with self._store.transaction():
-            vitals.outbox_backlog = outbox.backlog()
-            if doing_its_job:
-                stats.alive_between(self._last_beat or now, now)
-                events.set_heartbeat(now)
-            errors = self._ring.take_errors()
-            if errors:
-                stats.bump(stats.ERRORS, now, errors)
-            progress.prune_processed()
-            stats.prune_uptime(now - UPTIME_KEPT)
+        try:
+            await self._record(now, doing_its_job)
+        except StoreUnavailable as exc:
+            # The line and STATUS still go out; the record waits for the next beat.
+            logger.error("heartbeat not stored: {}", exc)
+            doing_its_job = False
         self._last_beat = now if doing_its_job else None
         if not doing_its_job:
             vitals.state = "stalled"
         snapshot = vitals.snapshot(self._clock())
         logger.info(heartbeat_line(snapshot))
         self._notifier.status(status_line(snapshot))
+
+    async def _record(self, now: datetime, doing_its_job: bool) -> None:
+        kept = self._retention()
+        async with self._store.transaction():
+            self._vitals.outbox_backlog = outbox.backlog()
+            if doing_its_job:
+                stats.alive_between(self._last_beat or now, now)
+                events.set_heartbeat(now)
+            errors = self._ring.take_errors()
+            if errors:
+                stats.bump(stats.ERRORS, now, errors)
+            # Tables that only grow are pruned by age (docs/configuration.md, [retention]).
+            progress.prune_processed(now, kept.kept("processed_updates"))
+            outbox.prune_dead_letters(now - kept.kept("dead_letters"))
+            events.prune(now - kept.kept("events"))
+            stats.prune(now - kept.kept("digest_history"))
 
     async def run(self, stop: asyncio.Event) -> None:
         now = self._clock()

@@ -138,7 +138,7 @@ class Daemon:
                     logger.warning("reload: {} changed; it takes effect at the next restart", name)
                     fresh = fresh.with_changes(**{name: getattr(self.settings, name)})
             self.settings = fresh
-            setup_logging(fresh.log_level, [fresh.token], self.environ, ring=self.ring)
+            setup_logging(fresh.log_level, fresh.secrets, self.environ, ring=self.ring)
             logger.info("reloaded configuration")
             self._menus.changed()
         self.notifier.ready(status_line(self.vitals.snapshot(self.clock())))
@@ -305,6 +305,7 @@ class Daemon:
             utcnow,
             self.ring,
             self.clock,
+            retention=lambda: self.settings.retention,
         )
         sender_stop = asyncio.Event()
         tasks = {

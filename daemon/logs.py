@@ -16,6 +16,8 @@ from typing import Any, TextIO
 
 from loguru import logger
 
+from daemon.numbers import ascii_int
+
 # loguru level → syslog priority (sd-daemon(3)).
 PRIORITIES = {
     "TRACE": 7,
@@ -40,7 +42,10 @@ SILENCED_LIBRARIES = ("telegram.request", "telegram.ext.AIORateLimiter")
 
 
 class Redactor:
-    """Replaces secrets, and a bot token's secret half on its own, wherever they appear."""
+    """Replaces secrets, and a bot token's secret half on its own, wherever they appear.
+
+    Fed from one list, Settings.secrets (the token, the webhook secret, passwords in
+    URLs, and every secret a feature declares), by setup_logging."""
 
     def __init__(self, secrets: Iterable[str | None] = ()):
         self._pairs: list[tuple[str, str]] = []
@@ -61,17 +66,27 @@ class Redactor:
         return text
 
 
+# The redactor setup_logging installed last: what leaves the process by other roads than
+# the log (sd_notify STATUS, shortened error texts) passes through it too.
+_active = Redactor()
+
+
+def redact(text: str) -> str:
+    """`text` with every configured secret masked."""
+    return _active(text)
+
+
 def stderr_is_journal(environ: Mapping[str, str], stream: TextIO) -> bool:
     """True when `stream` is the journal stream systemd connected ($JOURNAL_STREAM)."""
     value = environ.get("JOURNAL_STREAM", "")
-    device, _, inode = value.partition(":")
-    if not device.isdigit() or not inode.isdigit():
+    device, _, inode = (ascii_int(part, 0, 2**64 - 1) for part in value.partition(":"))
+    if device is None or inode is None:
         return False
     try:
         stat = os.fstat(stream.fileno())
     except (OSError, ValueError):
         return False
-    return (stat.st_dev, stat.st_ino) == (int(device), int(inode))
+    return (stat.st_dev, stat.st_ino) == (device, inode)
 
 
 class RingBuffer:
@@ -135,9 +150,11 @@ def setup_logging(
     stream = sys.stderr if stream is None else stream
     ring = ring if ring is not None else RingBuffer()
     journal = stderr_is_journal(environ, stream)
+    global _active
+    _active = Redactor(secrets)
     logger.remove()
     logger.add(
-        _make_sink(stream, Redactor(secrets), journal, ring),
+        _make_sink(stream, _active, journal, ring),
         level=level,
         format=JOURNAL_FORMAT if journal else PLAIN_FORMAT,
         # Exceptions are formatted plainly: `diagnose` would print local variables,

@@ -12,16 +12,19 @@ from collections.abc import Mapping
 import sdnotify
 from loguru import logger
 
+from daemon.logs import redact
+from daemon.numbers import ascii_int
+
 
 def watchdog_interval(environ: Mapping[str, str], pid: int | None = None) -> float | None:
     """Seconds between WATCHDOG=1 pings (half of WatchdogSec), or None if not watched."""
-    usec = environ.get("WATCHDOG_USEC", "")
-    if not usec.isdigit() or int(usec) == 0:
+    usec = ascii_int(environ.get("WATCHDOG_USEC", ""), 1, 2**64 - 1)
+    if usec is None:
         return None
-    watched_pid = environ.get("WATCHDOG_PID", "")
-    if watched_pid.isdigit() and int(watched_pid) != (os.getpid() if pid is None else pid):
+    watched_pid = ascii_int(environ.get("WATCHDOG_PID", ""), 1, 2**32 - 1)
+    if watched_pid is not None and watched_pid != (os.getpid() if pid is None else pid):
         return None
-    return int(usec) / 1_000_000 / 2
+    return usec / 1_000_000 / 2
 
 
 def ascii_status(text: str) -> str:
@@ -55,7 +58,8 @@ class Notifier:
     def _send(self, *fields: str) -> None:
         if self._channel is not None:
             try:
-                self._channel.notify("\n".join(fields))
+                # STATUS= carries error texts (a failed getMe names the URL, token and all).
+                self._channel.notify(redact("\n".join(fields)))
             except OSError as exc:
                 self._log_failure(exc)
 

@@ -11,10 +11,25 @@ import pytest
 
 from daemon.emulator.client import BotControl, EmulatorClient
 from daemon.emulator.launcher import start_emulator, stop_process
-from tests.processes import DaemonProcess, Launch, NotifySocket
+from tests.processes import STARTED, DaemonProcess, Launch, NotifySocket
 
 # PTB 22 warns that RetryAfter.retry_after becomes a timedelta; opt in now.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_daemon_ever_printed_a_secret() -> Iterator[None]:
+    """After the whole session: no output of any daemon a test started (every log line,
+    tracebacks and DEBUG included) holds a secret it was given."""
+    yield
+    leaks = sorted(
+        f"{path} holds a secret of {len(secret)} characters"
+        for path, secrets in STARTED
+        if path.exists()
+        for secret in secrets
+        if secret in path.read_text(errors="replace")
+    )
+    assert not leaks, "\n".join(leaks)
 
 
 @pytest.fixture(scope="session")

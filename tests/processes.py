@@ -37,6 +37,24 @@ rate_limiter = false
 """
 
 
+# Every daemon the session started, with the secrets it was given: the session's last
+# check (tests/conftest.py) scans all their output for any of them.
+STARTED: list[tuple[Path, tuple[str, ...]]] = []
+# The console script, as units and scripts run it (never `python -m daemon`, which puts
+# the working directory on sys.path).
+TRADEBOTD = str(Path(sys.executable).with_name("tradebotd"))
+
+
+def secrets_in(env: dict[str, str]) -> tuple[str, ...]:
+    """The secret values a daemon's environment carries (the token's secret half, the
+    webhook secret, a database password)."""
+    found = [env.get("TELEGRAM_BOT_TOKEN", "").partition(":")[2], env.get("WEBHOOK_SECRET")]
+    database = env.get("DATABASE_URL", "")
+    if "@" in database:
+        found.append(database.rpartition("@")[0].partition("://")[2].partition(":")[2])
+    return tuple(secret for secret in found if secret)
+
+
 def wait_until(condition: Callable[[], object], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -84,7 +102,7 @@ class NotifySocket:
 
 
 class DaemonProcess:
-    """`python -m daemon run` against the emulator, with its own state directory."""
+    """`tradebotd run` against the emulator, with its own state directory."""
 
     def __init__(
         self,
@@ -120,8 +138,9 @@ class DaemonProcess:
 
     def start(self) -> DaemonProcess:
         log = self.log_path.open("ab")
+        STARTED.append((self.log_path, secrets_in(self.env)))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daemon", "run"],
+            [TRADEBOTD, "run"],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

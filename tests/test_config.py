@@ -97,6 +97,61 @@ def test_bad_values_name_the_variable_and_quote_the_value(
     assert error_for(environ) == message
 
 
+def test_durations_take_seconds_or_a_unit(tmp_path: Path) -> None:
+    """Existing numeric values keep working; strings carry a unit."""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[polling]\nwatchdog_grace = "2m"\n[retention]\ndead_letters = "2d"\nevents = 864000\n'
+    )
+    settings = load_settings({**BASE, "TRADEBOTD_CONFIG": str(path)})
+    assert settings.polling.watchdog_grace == 120.0
+    assert settings.retention.dead_letters == 2 * 86400.0
+    assert settings.retention.events == 864000.0
+    assert settings.retention.processed_updates == 3 * 86400.0  # the default
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        # Unicode digits pass str.isdigit() but are not numbers here.
+        (
+            {**BASE, "ADMIN_IDS": "4²"},
+            "ADMIN_IDS: '4²' is not a Telegram user id (expected comma-separated integers)",
+        ),
+        (
+            {**BASE, "ADMIN_IDS": "12345678901234567"},
+            "ADMIN_IDS: '12345678901234567' is not a "
+            "Telegram user id (expected comma-separated integers)",
+        ),
+        (
+            {**BASE, "HEARTBEAT_INTERVAL": "nan"},
+            "HEARTBEAT_INTERVAL: 'nan' is not a number of seconds between 1 and 86400",
+        ),
+        (
+            {**BASE, "HEARTBEAT_INTERVAL": "inf"},
+            "HEARTBEAT_INTERVAL: 'inf' is not a number of seconds between 1 and 86400",
+        ),
+        (
+            {
+                **BASE,
+                "WEBHOOK_URL": "https://bot.example/hook",
+                "WEBHOOK_SECRET": "abc",
+                "WEBHOOK_LISTEN": "127.0.0.1:8²",
+            },
+            "WEBHOOK_LISTEN: '127.0.0.1:8²' is not HOST:PORT",
+        ),
+    ],
+)
+def test_numbers_are_ascii_finite_and_in_range(environ: dict[str, str], message: str) -> None:
+    assert error_for(environ) == message
+
+
+def test_sixteen_digit_admin_ids_are_accepted() -> None:
+    """Telegram user ids have up to 52 significant bits: 16 digits."""
+    settings = load_settings({**BASE, "ADMIN_IDS": "4503599627370495"})
+    assert settings.admin_ids == frozenset({4503599627370495})
+
+
 def test_a_malformed_token_is_never_quoted_back() -> None:
     """The error names the variable but not the value: it is still mostly secret."""
     assert "short-but-secret" not in error_for({"TELEGRAM_BOT_TOKEN": "1:short-but-secret"})
@@ -119,7 +174,7 @@ def test_toml_sections_override_defaults(tmp_path: Path) -> None:
     [
         (
             "[pollng]\ntimeout = 5\n",
-            "{path}: unknown section [pollng] (known: digest, polling, telegram)",
+            "{path}: unknown section [pollng] (known: digest, polling, retention, telegram)",
         ),
         (
             "[polling]\ntimout = 5\n",
@@ -129,8 +184,34 @@ def test_toml_sections_override_defaults(tmp_path: Path) -> None:
         ),
         ('[polling]\ntimeout = "5"\n', "[polling] timeout: must be a number, got '5'"),
         ("[polling]\ntimeout = 2.5\n", "[polling] timeout: must be a whole number, got 2.5"),
-        ("[polling]\ntimeout = 0\n", "[polling] timeout: must be positive, got 0"),
-        ("[polling]\ntimeout = 60\n", "[polling] timeout: Telegram allows at most 50, got 60"),
+        ("[polling]\ntimeout = 0\n", "[polling] timeout: must be between 1 and 50, got 0"),
+        ("[polling]\ntimeout = 60\n", "[polling] timeout: must be between 1 and 50, got 60"),
+        # nan would make a tight getUpdates loop, inf would turn the watchdog off.
+        (
+            "[polling]\nerror_delay_max = nan\n",
+            "[polling] error_delay_max: must be between 0.1 and 3600, got nan",
+        ),
+        (
+            "[polling]\nwatchdog_grace = inf\n",
+            "[polling] watchdog_grace: must be between 1 and 3600, got inf",
+        ),
+        (
+            "[polling]\nconflict_threshold = 100000\n",
+            "[polling] conflict_threshold: must be between 1 and 100, got 100000",
+        ),
+        (
+            '[polling]\nwatchdog_grace = "15 min"\n',
+            "[polling] watchdog_grace: '15 min' is not "
+            "a duration (seconds, or a number with s, m, h or d)",
+        ),
+        (
+            '[retention]\nprocessed_updates = "7d"\n',
+            "[retention] processed_updates: must be between 86400 and 518400, got 604800.0",
+        ),
+        (
+            '[retention]\nprocessed_updates = "12h"\n',
+            "[retention] processed_updates: must be between 86400 and 518400, got 43200.0",
+        ),
         ("[telegram]\nrate_limiter = 1\n", "[telegram] rate_limiter: must be true or false, got 1"),
         (
             '[digest]\ntimezone = "Mars/Olympus"\n',

@@ -92,3 +92,71 @@ def test_many_probes_never_fill_the_guard_backlog(tmp_path: Path) -> None:
         held.release(asyncio.get_running_loop())
 
     asyncio.run(probe_many())
+
+
+def test_the_live_lock_holder_comes_from_the_kernel_not_the_file(
+    tmp_path: Path, holder: subprocess.Popen[str]
+) -> None:
+    """/proc/locks names the holder while it lives; after kill -9 the PID left in the
+    file no longer counts."""
+    lock = tmp_path / "held" / "tradebotd.lock"
+    assert guard.live_holder(lock) == holder.pid
+    holder.kill()
+    holder.wait()
+    assert guard.read_pid(lock) == holder.pid  # still written there
+    assert guard.live_holder(lock) is None
+
+
+def test_flock_holders_reads_only_held_flocks_of_that_file() -> None:
+    table = (
+        "1: POSIX  ADVISORY  WRITE 11 fe:00:77 0 EOF\n"
+        "2: FLOCK  ADVISORY  WRITE 22 fe:00:77 0 EOF\n"
+        "3: FLOCK  ADVISORY  WRITE 33 fe:00:78 0 EOF\n"
+        "3: -> FLOCK  ADVISORY  WRITE 44 fe:00:77 0 EOF\n"
+    )
+    assert guard.flock_holders(table, 0xFE, 0, 77) == [22]
+
+
+def test_only_root_or_our_own_user_can_hold_the_guard() -> None:
+    assert guard.is_trusted_holder(0, 1000)
+    assert guard.is_trusted_holder(1000, 1000)
+    assert not guard.is_trusted_holder(1001, 1000)
+
+
+SQUATTER = """
+import os, socket, sys, time
+from daemon import guard
+os.setgid(65534)
+os.setuid(65534)
+squat = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+squat.bind(guard.guard_name(sys.argv[1]))
+squat.listen(8)
+print("squatting", flush=True)
+while True:
+    connection, _ = squat.accept()
+    connection.close()
+"""
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to run a squatter as another user")
+def test_another_users_squatter_on_the_guard_name_cannot_block_the_daemon(
+    tmp_path: Path,
+) -> None:
+    """A local user (here nobody) binds the abstract name first: not a tradebotd of ours,
+    so the daemon warns and relies on its lock file."""
+    squatter = subprocess.Popen(
+        [sys.executable, "-c", SQUATTER, TOKEN], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert squatter.stdout is not None
+        assert squatter.stdout.readline().strip() == "squatting"
+        held = guard.acquire(tmp_path / "mine", TOKEN)
+        try:
+            # The lock file still guards: a second copy on the same state directory is refused.
+            with pytest.raises(guard.AlreadyRunning):
+                guard.acquire(tmp_path / "mine", TOKEN)
+        finally:
+            held.release()
+    finally:
+        squatter.kill()
+        squatter.wait()

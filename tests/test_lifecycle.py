@@ -7,6 +7,7 @@ from pathlib import Path
 
 from daemon.emulator.client import BotControl
 from tests.processes import Launch, NotifySocket, wait_until
+from tests.telegram.test_webhook_mode import free_port
 
 
 def test_replies_to_start_and_logs_polling_started(bot: BotControl, launch: Launch) -> None:
@@ -147,3 +148,29 @@ def test_the_token_never_reaches_the_log_even_at_debug(bot: BotControl, launch: 
     log = daemon.log()
     assert "DEBUG" in log
     assert bot.token.split(":", 1)[1] not in log
+
+
+def test_the_webhook_secret_never_reaches_the_log_even_at_debug(
+    bot: BotControl, launch: Launch
+) -> None:
+    """At DEBUG, PTB's telegram._bot logs every API call's parameters, setWebhook's
+    secret_token included: the redactor masks every secret, not only the token."""
+    port = free_port()
+    secret = "webhook-secret-never-logged"
+    daemon = launch(
+        polling=False,
+        polling_started=False,
+        env={
+            "LOG_LEVEL": "DEBUG",
+            "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+            "WEBHOOK_SECRET": secret,
+            "WEBHOOK_LISTEN": f"127.0.0.1:{port}",
+        },
+    )
+    daemon.wait_for_log("webhook mode: Telegram delivers to ")
+    bot.send_text(from_user=606, text="/start")
+    bot.wait_for_sent(chat_id=606, count=1)
+    assert daemon.stop() == 0
+    log = daemon.log()
+    assert "set_webhook" in log or "setWebhook" in log  # PTB did log the call
+    assert secret not in log

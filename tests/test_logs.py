@@ -12,6 +12,9 @@ import pytest
 from loguru import logger
 
 from daemon.logs import Redactor, setup_logging, stderr_is_journal
+from daemon.systemd import Notifier
+from daemon.telegram.errors import MAX_DESCRIPTION, describe
+from tests.processes import NotifySocket
 
 TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 SECRET = TOKEN.split(":", 1)[1]
@@ -83,3 +86,38 @@ def test_plain_stream_gets_timestamps_and_no_priority_prefix() -> None:
     line = stream.getvalue().rstrip("\n")
     assert line.endswith(" INFO     hello")
     assert not line.startswith("<")
+
+
+def test_a_shortened_error_text_never_keeps_half_a_secret() -> None:
+    """describe() cuts long texts to one short line: it redacts first, so a secret cut
+    in two by the cut is not left half visible."""
+    setup_logging("INFO", [TOKEN], environ={}, stream=io.StringIO())
+    url = "https://api.telegram.org/bot" + TOKEN + "/getMe"
+    error = RuntimeError("x" * (MAX_DESCRIPTION - len(url) + 20) + url)
+    text = describe(error)
+    assert len(text) <= MAX_DESCRIPTION
+    assert SECRET[:12] not in text
+    assert "<redacted>" in text or text.endswith("…")
+
+
+def test_sd_notify_status_is_redacted(tmp_path: Path) -> None:
+    """STATUS= goes to systemd, not through the log: it is redacted all the same
+    (a failed getMe's text names the URL, token included). Real datagram socket."""
+    setup_logging("INFO", [TOKEN, "hook-secret-42"], environ={}, stream=io.StringIO())
+    listener = NotifySocket(tmp_path / "notify.sock")
+    try:
+        previous = os.environ.get("NOTIFY_SOCKET")
+        os.environ["NOTIFY_SOCKET"] = str(listener.path)  # sdnotify reads os.environ
+        try:
+            notifier = Notifier(environ={"NOTIFY_SOCKET": str(listener.path)})
+            notifier.status(f"waiting for the Bot API: GET /bot{TOKEN}/getMe hook-secret-42")
+        finally:
+            if previous is None:
+                del os.environ["NOTIFY_SOCKET"]
+            else:
+                os.environ["NOTIFY_SOCKET"] = previous
+        listener.wait_for(
+            "STATUS=waiting for the Bot API: GET /bot123456:<redacted>/getMe <redacted>"
+        )
+    finally:
+        listener.close()

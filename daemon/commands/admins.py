@@ -11,15 +11,25 @@ from daemon.commands.registry import (
     Role,
     Services,
 )
+from daemon.numbers import ascii_int
 from daemon.store import admins as store
 
 USAGE = "[list | add ID | del ID]"
+# Telegram user ids have at most 52 significant bits (up to 16 digits).
+MAX_USER_ID = 2**52 - 1
+# Ids Telegram shares between many people: never an admin.
+SHARED_IDS = {
+    1087968824: "GroupAnonymousBot, which every anonymous group admin posts as",
+    136817688: "Channel_Bot, which every channel posting in a group appears as",
+    777000: "Telegram's service notifications",
+}
 
 
 def _user_id(text: str) -> int:
-    if not text.isdigit() or int(text) == 0 or len(text) > 15:
+    user_id = ascii_int(text, 1, MAX_USER_ID)
+    if user_id is None:
         raise CommandError(f"{text!r} is not a Telegram user id.\nUsage: /admins {USAGE}")
-    return int(text)
+    return user_id
 
 
 def _listing(services: Services) -> Reply:
@@ -36,6 +46,11 @@ async def admins_command(call: CommandCall, services: Services) -> Reply:
         raise CommandError(f"Usage: /admins {USAGE}")
     user_id = _user_id(args[1])
     if args[0] == "add":
+        if user_id in SHARED_IDS:
+            raise CommandError(
+                f"{user_id} is {SHARED_IDS[user_id]}: a shared id, never an admin. "
+                "Add the person's own user id (they can get it with /whoami)."
+            )
         if services.is_admin(user_id):
             raise CommandError(f"{user_id} is an admin already.")
         store.add(user_id, call.user_id, call.now)

@@ -20,6 +20,7 @@ from daemon.commands.registry import (
     Role,
     Services,
 )
+from daemon.numbers import ascii_int
 from daemon.store import broadcasts, outbox, subscribers
 from daemon.store.models import Broadcast
 
@@ -47,7 +48,8 @@ async def broadcast(call: CommandCall, services: Services) -> Reply:
 
 
 def _pending(call: ButtonCall) -> Broadcast:
-    found = broadcasts.get(int(call.arg)) if call.arg.isdigit() else None
+    broadcast_id = ascii_int(call.arg, 1, 2**63 - 1)
+    found = broadcasts.get(broadcast_id) if broadcast_id is not None else None
     if found is None:
         raise CommandError("No such broadcast.")
     if found.state != "pending":

@@ -17,6 +17,7 @@ async def digest(call: CommandCall, services: Services) -> Reply:
         "day",
         call.now,
         services.published_admin_menu(),
+        poller_running=True,  # this very process holds the lock
     )
     return replace(reply, title=f"Preview: {reply.title}")
 

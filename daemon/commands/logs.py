@@ -15,6 +15,7 @@ from daemon.commands.registry import (
     Services,
 )
 from daemon.config import LOG_LEVELS
+from daemon.numbers import ascii_int
 
 DEFAULT_LINES = 20
 MAX_LINES = 200
@@ -24,12 +25,14 @@ USAGE = f"[N 1-{MAX_LINES}, default {DEFAULT_LINES}] [level: {' | '.join(LOG_LEV
 def parse(args: tuple[str, ...]) -> tuple[int, str]:
     count, level = DEFAULT_LINES, "TRACE"
     rest = list(args)
-    if rest and rest[0].isdigit():
-        count = int(rest.pop(0))
-        if not 1 <= count <= MAX_LINES:
+    if rest and rest[0].isascii() and rest[0].isdigit():
+        text = rest.pop(0)
+        parsed = ascii_int(text, 1, MAX_LINES)
+        if parsed is None:
             raise CommandError(
-                f"N must be between 1 and {MAX_LINES}, got {count}.\nUsage: /logs {USAGE}"
+                f"N must be between 1 and {MAX_LINES}, got {text}.\nUsage: /logs {USAGE}"
             )
+        count = parsed
     if rest:
         level = rest.pop(0).upper()
         if level not in LOG_LEVELS:

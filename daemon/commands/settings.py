@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import fields
 
 from daemon.commands.registry import Command, CommandCall, Registry, Reply, Role, Services
-from daemon.config import Settings
+from daemon.config import Settings, mask_url_password
 
 MASK = "<redacted>"
 
 
 def mask_token(token: str | None) -> str:
     return f"{token.split(':', 1)[0]}:{MASK}" if token else "(not set)"
-
-
-def mask_url_password(url: str) -> str:
-    return re.sub(r"(://[^:/@]+:)[^@]+@", rf"\1{MASK}@", url)
 
 
 def effective(settings: Settings) -> list[tuple[str, str]]:
@@ -26,7 +21,7 @@ def effective(settings: Settings) -> list[tuple[str, str]]:
     admins = ",".join(str(a) for a in sorted(settings.admin_ids)) or "(none)"
     rows = [
         ("TELEGRAM_BOT_TOKEN", mask_token(settings.token)),
-        ("TELEGRAM_API_URL", settings.api_url),
+        ("TELEGRAM_API_URL", mask_url_password(settings.api_url)),
         ("ADMIN_IDS", admins),
         ("POLLING_ENABLED", "1" if settings.polling_enabled else "0"),
         ("STATE_DIRECTORY", str(settings.state_directory)),
@@ -35,15 +30,22 @@ def effective(settings: Settings) -> list[tuple[str, str]]:
         ("LOG_LEVEL", settings.log_level),
         ("TRADEBOTD_CONFIG", str(settings.config_file or "(not set)")),
     ]
+    if settings.webhook is not None:
+        hook = settings.webhook
+        rows += [
+            ("WEBHOOK_URL", hook.url),
+            ("WEBHOOK_SECRET", MASK),
+            ("WEBHOOK_LISTEN", f"{hook.host}:{hook.port}"),
+        ]
     named = [(name, f"{value} ({source.get(name, 'default')})") for name, value in rows]
-    for section_name in ("polling", "telegram", "digest"):
+    for section_name in ("polling", "telegram", "digest", "retention"):
         section = getattr(settings, section_name)
         for field in fields(section):
             value = getattr(section, field.name)
             if isinstance(value, bool):
                 shown = str(value).lower()
             elif isinstance(value, int | float):
-                shown = f"{value:g}"
+                shown = f"{value:.10g}"
             else:
                 shown = str(value)
             named.append((f"[{section_name}] {field.name}", f"{shown} ({file})"))

@@ -26,6 +26,7 @@ def build_digest(
     kind: str,
     now: datetime,
     published_admin_menu: tuple[str, ...] | None,
+    poller_running: bool | None,
 ) -> tuple[str, Reply]:
     """(period key, digest) from the database; shared by the runner and /digest."""
     period = period_for(kind, now, settings.digest.timezone)
@@ -37,5 +38,6 @@ def build_digest(
         admin_names,
         published_admin_menu,
         admin_self_checks(registry, settings),
+        poller_running,
     )
     return period.key, digest_reply(facts)

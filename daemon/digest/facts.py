@@ -28,6 +28,9 @@ class DigestFacts:
     published_admin_menu: tuple[str, ...] | None  # getMyCommands for an admin; None: unknown
     self_checks: Mapping[str, str | None] = field(default_factory=dict)  # name → error or None
     planned_admin_commands: int = 18
+    # Whether a live process holds the poller lock on this host (None: not known). False
+    # means down now, whatever the last heartbeat says.
+    poller_running: bool | None = None
 
 
 def gather(
@@ -37,6 +40,7 @@ def gather(
     admin_commands: tuple[str, ...],
     published_admin_menu: tuple[str, ...] | None,
     self_checks: Mapping[str, Callable[[], object]],
+    poller_running: bool | None = None,
 ) -> DigestFacts:
     results: dict[str, str | None] = {}
     for name, check in self_checks.items():
@@ -61,4 +65,5 @@ def gather(
         admin_commands=admin_commands,
         published_admin_menu=published_admin_menu,
         self_checks=results,
+        poller_running=poller_running,
     )

@@ -112,7 +112,10 @@ async def _compose_and_send(
     try:
         async with bot:  # getMe
             menu = await _admin_menu(bot, recipients)
-            key, reply = build_digest(settings, registry, options.period, now, menu)
+            # A daemon killed and not restarted leaves its heartbeat for minutes: the
+            # kernel's lock table says at once whether one is running.
+            running = guard.live_holder(settings.state_directory / guard.LOCK_NAME) is not None
+            key, reply = build_digest(settings, registry, options.period, now, menu, running)
             if options.dry_run:
                 print(render_plain(reply), end="", flush=True)
                 return 0

@@ -28,7 +28,7 @@ class Section(Protocol):
 
 
 def is_down(facts: DigestFacts) -> bool:
-    if facts.last_heartbeat is None:
+    if facts.last_heartbeat is None or facts.poller_running is False:
         return True
     allowed = max(timedelta(seconds=facts.heartbeat_interval * DOWN_AFTER_BEATS), DOWN_AFTER_MIN)
     return facts.now - facts.last_heartbeat > allowed
@@ -40,11 +40,12 @@ class DaemonHealth:
             state = "DAEMON DOWN: no heartbeat was ever recorded"
         else:
             age = format_duration((facts.now - facts.last_heartbeat).total_seconds())
-            state = (
-                f"DAEMON DOWN: last heartbeat {age} ago"
-                if is_down(facts)
-                else f"daemon up: last heartbeat {age} ago"
-            )
+            if facts.poller_running is False:
+                state = f"DAEMON DOWN: no tradebotd process runs (last heartbeat {age} ago)"
+            elif is_down(facts):
+                state = f"DAEMON DOWN: last heartbeat {age} ago"
+            else:
+                state = f"daemon up: last heartbeat {age} ago"
         share = 100 * facts.minutes_up / facts.period.minutes if facts.period.minutes else 0
         commands = ", ".join(f"/{n} {c}" for n, c in sorted(facts.commands_run.items()))
         return Block(

@@ -166,6 +166,10 @@ class BotControl:
     def commands(self) -> list[dict[str, Any]]:
         return self._call("GET", "/commands")
 
+    def restart_update_ids(self, next_id: int) -> None:
+        """Telegram after a week without updates: ids start afresh at `next_id`."""
+        self._call("POST", "/update_ids", {"next": next_id})
+
     # the world around the bot
     def set_webhook_elsewhere(self, url: str, secret_token: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"url": url}

@@ -234,6 +234,16 @@ async def pending_updates(request: web.Request) -> web.Response:
     return ok(list(bot_of(request).world.updates))
 
 
+async def restart_update_ids(request: web.Request) -> web.Response:
+    """Start update ids afresh at `next` (Telegram does so after a week without updates)."""
+    bot, body = bot_of(request), await body_of(request)
+    next_id = integer(body, "next")
+    if next_id < 1:
+        raise ControlError("'next' must be a positive update_id")
+    bot.world.restart_update_ids(next_id)
+    return ok({"next": next_id})
+
+
 async def commands(request: web.Request) -> web.Response:
     stored = bot_of(request).world.commands
     return ok(
@@ -316,6 +326,7 @@ def add_control_routes(app: web.Application) -> None:
         ("GET", bot + "/sent", sent_messages),
         ("GET", bot + "/files/{file_id}", stored_file),
         ("GET", bot + "/updates", pending_updates),
+        ("POST", bot + "/update_ids", restart_update_ids),
         ("GET", bot + "/commands", commands),
         ("POST", bot + "/webhook", set_webhook_elsewhere),
         ("DELETE", bot + "/webhook", delete_webhook_elsewhere),

@@ -176,6 +176,7 @@ class BotWorld:
     files: dict[str, StoredFile] = field(default_factory=dict)
     callback_queries: dict[str, CallbackQuery] = field(default_factory=dict)
     _next_update_id: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _last_update_id: int = 0
     _next_message_id: dict[int, int] = field(default_factory=dict)
     _next_callback: itertools.count = field(default_factory=lambda: itertools.count(1))
     on_update: list[Callable[[], None]] = field(default_factory=list)
@@ -243,14 +244,28 @@ class BotWorld:
         """Queue an update, unless the bot's allowed_updates filter drops it (then None)."""
         if kind not in self.allowed_updates:
             return None
-        update = {"update_id": next(self._next_update_id), kind: payload}
+        update_id = next(self._next_update_id)
+        self._last_update_id = update_id
+        update = {"update_id": update_id, kind: payload}
         self.updates.append(update)
         for listener in self.on_update:
             listener()
         return update
 
+    def restart_update_ids(self, next_id: int) -> None:
+        """What Telegram does after a week without updates: the next update_id is chosen
+        afresh (here: `next_id`, which may be lower than any id handed out before)."""
+        self._next_update_id = itertools.count(next_id)
+        self._last_update_id = next_id - 1
+
     def confirm(self, offset: int) -> None:
-        """getUpdates' offset: forget what is below it; a negative one keeps the last -offset."""
+        """getUpdates' offset: forget what is below it; a negative one keeps the last -offset.
+
+        An offset beyond the last id handed out confirms nothing: it belongs to a sequence
+        that has restarted (a client still using the old one keeps getting the new
+        updates until its offset follows them)."""
+        if offset > self._last_update_id + 1:
+            return
         if offset > 0:
             while self.updates and self.updates[0]["update_id"] < offset:
                 self.updates.popleft()

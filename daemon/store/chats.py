@@ -25,6 +25,12 @@ def record_start(chat_id: int, kind: str, name: str, now: datetime) -> int:
     return int(row[0])
 
 
+def is_known(chat_id: int) -> bool:
+    """True once the chat has sent /start (for a user: the private chat with the bot
+    exists, so the bot may write to it)."""
+    return bool(execute("SELECT 1 FROM known_chat WHERE chat_id = ?", chat_id).fetchone())
+
+
 def count_command(command: str, now: datetime) -> None:
     """Per day for /status and the record, per hour for the digest's exact window."""
     stats.bump(stats.COMMAND + command, now)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import peewee
 from playhouse.db_url import connect
@@ -23,8 +23,39 @@ SQLITE_PRAGMAS = {
     # an update whose effect is lost is also not marked processed, so it is replayed.
     "synchronous": "normal",
     "foreign_keys": 1,
-    "busy_timeout": 5000,
+    # Short: a busy database blocks the event loop for this long. Store.transaction
+    # retries a busy BEGIN with asyncio sleeps in between instead of blocking longer.
+    "busy_timeout": 500,
 }
+# Write transactions take SQLite's write lock at BEGIN. A deferred transaction that read
+# first and writes after another connection committed fails at once with SQLITE_BUSY
+# (it cannot wait: its snapshot is stale); an immediate one waits its turn at BEGIN,
+# before any handler ran.
+SQLITE_LOCK_TYPE = "IMMEDIATE"
+# A busy or briefly unreachable database is retried after each of these pauses, and
+# never turned into "done": the caller then gets StoreUnavailable and the update stays
+# unconfirmed.
+TRANSIENT_DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0)
+# PostgreSQL SQLSTATEs that mean "try the same transaction again".
+_TRANSIENT_PG_CODES = ("40001", "40P01", "55P03", "57P01", "08000", "08003", "08006")
+
+T = TypeVar("T")
+
+
+class StoreUnavailable(RuntimeError):
+    """The database stayed busy (locked) or unreachable through every retry."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for errors that a retry of the same transaction can cure: SQLite's "database
+    is locked"/"busy", PostgreSQL serialization failures, deadlocks, lost connections."""
+    if not isinstance(error, peewee.OperationalError | peewee.InterfaceError):
+        return False
+    code = getattr(getattr(error, "orig", None), "pgcode", None) or getattr(error, "pgcode", None)
+    if code is not None:
+        return str(code) in _TRANSIENT_PG_CODES
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
 
 
 @functools.cache
@@ -57,7 +88,12 @@ def open_database(url: str) -> peewee.Database:
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        db: peewee.Database = peewee.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS)
+        db: peewee.Database = peewee.SqliteDatabase(
+            str(path),
+            pragmas=SQLITE_PRAGMAS,
+            timeout=SQLITE_PRAGMAS["busy_timeout"] / 1000,
+            lock_type=SQLITE_LOCK_TYPE,
+        )
     else:
         db = connect(url)
     db.connect(reuse_if_open=True)
@@ -80,10 +116,41 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
+        """One write transaction under the lock; a busy BEGIN is retried with back-off
+        (StoreUnavailable after the last attempt)."""
         async with self.lock:
-            with self.db.atomic():
+            atomic = self.db.atomic()
+
+            async def begin() -> None:
+                atomic.__enter__()
+
+            await retry_transient(begin)
+            try:
                 yield
+            except BaseException as exc:
+                if not atomic.__exit__(type(exc), exc, exc.__traceback__):
+                    raise
+            else:
+                atomic.__exit__(None, None, None)
 
     def close(self) -> None:
         if not self.db.is_closed():
             self.db.close()
+
+
+async def retry_transient(
+    attempt: Callable[[], Awaitable[T]],
+    delays: tuple[float, ...] = TRANSIENT_DELAYS,
+) -> T:
+    """Run `attempt` again after a transient database error, len(delays) times at most;
+    then StoreUnavailable (the error's text kept, for the log)."""
+    for delay in (*delays, None):
+        try:
+            return await attempt()
+        except (peewee.OperationalError, peewee.InterfaceError) as exc:
+            if not is_transient(exc):
+                raise
+            if delay is None:
+                raise StoreUnavailable(f"database unavailable after retries: {exc}") from exc
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")

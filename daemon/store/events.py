@@ -25,6 +25,14 @@ def latest() -> Event | None:
     return Event.select().order_by(Event.id.desc()).first()
 
 
+def prune(before: datetime) -> int:
+    """Forget events older than `before`, but never the newest (it says how the last run
+    ended)."""
+    newest = latest()
+    keep = newest.id if newest is not None else 0
+    return Event.delete().where((Event.at < before) & (Event.id != keep)).execute()
+
+
 def set_heartbeat(now: datetime) -> None:
     KeyValue.replace(key=HEARTBEAT_KEY, value=now.isoformat()).execute()
 

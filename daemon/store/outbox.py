@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import peewee
 
 from daemon.store.database import execute, timestamp
 from daemon.store.models import OutboxMessage
@@ -60,3 +63,42 @@ def backlog() -> int:
 
 def dead_letters() -> int:
     return OutboxMessage.select().where(OutboxMessage.dead == True).count()  # noqa: E712
+
+
+@dataclass(frozen=True)
+class DeadLetters:
+    count: int
+    oldest: datetime | None  # when the oldest one was queued
+    newest: datetime | None
+
+
+def dead_letter_summary() -> DeadLetters:
+    dead = OutboxMessage.dead == True  # noqa: E712
+    count, oldest, newest = (
+        OutboxMessage.select(
+            peewee.fn.COUNT(OutboxMessage.id),
+            peewee.fn.MIN(OutboxMessage.created_at),
+            peewee.fn.MAX(OutboxMessage.created_at),
+        )
+        .where(dead)
+        .tuples()
+        .get()
+    )
+    return DeadLetters(count, _as_datetime(oldest), _as_datetime(newest))
+
+
+def _as_datetime(value: datetime | str | None) -> datetime | None:
+    # Aggregates come back as the stored text on SQLite.
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def clear_dead_letters() -> int:
+    return OutboxMessage.delete().where(OutboxMessage.dead == True).execute()  # noqa: E712
+
+
+def prune_dead_letters(before: datetime) -> int:
+    return (
+        OutboxMessage.delete()
+        .where((OutboxMessage.dead == True) & (OutboxMessage.created_at < before))  # noqa: E712
+        .execute()
+    )

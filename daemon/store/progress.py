@@ -1,13 +1,22 @@
-"""Which updates are done: the poll offset and processed update ids, written with effects."""
+"""Which updates are done: processed update ids and the poll offset, written with effects.
+
+An update is a duplicate only if its id is recorded here: Telegram restarts update ids
+at a random (possibly lower) value after a week without updates, so "below the offset"
+proves nothing. Ids are kept by age: at least a day (Telegram keeps and may resend an
+unconfirmed update for 24 h) and less than a week (after a week idle a new id may
+collide with an old record).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from daemon.store.database import execute, timestamp
 from daemon.store.models import KeyValue, ProcessedUpdate
 
 OFFSET_KEY = "poll.offset"
+# Telegram's update_id is a 32-bit signed integer; anything larger is not an update.
+MAX_UPDATE_ID = 2**31 - 1
 
 
 def stored_offset() -> int:
@@ -16,35 +25,27 @@ def stored_offset() -> int:
     return int(row.value) if row else 0
 
 
-def mark_processed(update_id: int, now: datetime) -> int:
-    """Record the update as done and move the offset past it; returns the new offset.
-
-    Updates are processed in id order, so the new offset is simply update_id + 1.
-    """
-    execute(
+def claim(update_id: int, now: datetime) -> bool:
+    """Record the update as processed, inside the caller's transaction; False when it
+    already was (a duplicate: its effects are committed, apply nothing)."""
+    rows = execute(
         "INSERT INTO processed_update (update_id, processed_at) VALUES (?, ?)"
-        " ON CONFLICT (update_id) DO NOTHING",
+        " ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
         update_id,
         timestamp(now),
-    )
+    ).fetchall()
+    return bool(rows)
+
+
+def store_offset(offset: int) -> None:
     execute(
         "INSERT INTO key_value (key, value) VALUES (?, ?)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         OFFSET_KEY,
-        str(update_id + 1),
+        str(offset),
     )
-    return update_id + 1
 
 
-def prune_processed(keep: int = 5000) -> int:
-    """Forget all but the newest `keep` ids (the offset already covers older ones)."""
-    newest = (
-        ProcessedUpdate.select(ProcessedUpdate.update_id)
-        .order_by(ProcessedUpdate.update_id.desc())
-        .offset(keep)
-        .limit(1)
-        .scalar()
-    )
-    if newest is None:
-        return 0
-    return ProcessedUpdate.delete().where(ProcessedUpdate.update_id <= newest).execute()
+def prune_processed(now: datetime, kept: timedelta) -> int:
+    """Forget processed ids recorded before now - kept; returns how many."""
+    return ProcessedUpdate.delete().where(ProcessedUpdate.processed_at < now - kept).execute()

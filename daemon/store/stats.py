@@ -71,5 +71,7 @@ def minutes_up(since: datetime, until: datetime) -> int:
     )
 
 
-def prune_uptime(before: datetime) -> None:
+def prune(before: datetime) -> None:
+    """Forget hourly counters and uptime minutes older than `before`."""
+    HourlyStat.delete().where(HourlyStat.hour < _hour(before)).execute()
     UptimeMinute.delete().where(UptimeMinute.minute < before).execute()

@@ -43,7 +43,9 @@ def verify(key: bytes, data: str, now: float) -> tuple[str, str]:
     if len(parts) != 4 or not all(_PART.fullmatch(p) for p in parts[:2]):
         raise ButtonRefused("malformed")
     action, arg, expiry, mac = parts
-    if not hmac.compare_digest(mac, _mac(key, f"{action}:{arg}:{expiry}")):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (TypeError),
+    # and a modified client can send any UTF-8 it likes.
+    if not hmac.compare_digest(mac.encode(), _mac(key, f"{action}:{arg}:{expiry}").encode()):
         raise ButtonRefused("forged")
     try:
         expires = int(expiry, 16)

@@ -9,6 +9,7 @@ admins; a refusal is logged at WARNING with the user id and changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +42,12 @@ REFUSAL = Reply(lines=("This command is for admins only.",))
 UNKNOWN = Reply(lines=("Unknown command — see /help.",))
 BUTTON_REFUSAL = "This button is for admins only."
 BUTTON_INVALID = "This button is no longer valid."
+PRIVATE_FIRST = Reply(
+    lines=(
+        "Admin commands answer in private: open a private chat with me first "
+        "(press Start there), then ask again.",
+    )
+)
 
 
 def _call_for(
@@ -72,18 +79,31 @@ def _command_callback(
         if command.role is Role.ADMIN and not call.is_admin:
             logger.warning("refused /{} from user {}: not an admin", command.name, call.user_id)
             reply = REFUSAL
+        elif command.role is Role.ADMIN and call.chat_kind != "private":
+            # Typed in a group: /logs, /config or /status are not for every member to
+            # read. The answer goes to the admin's private chat, if the bot may write there.
+            if not chats.is_known(call.user_id):
+                out.send(call.chat_id, PRIVATE_FIRST, now)
+                return
+            call = replace(call, chat_id=call.user_id)
+            reply = await _run(command, call, services)
         else:
-            try:
-                # A savepoint: a command that refuses its input leaves nothing behind,
-                # even if it wrote before deciding to refuse.
-                with database.atomic():
-                    reply = await command.handler(call, services)
-                    chats.count_command(command.name, now)
-            except CommandError as exc:
-                reply = Reply(lines=(str(exc),))
+            reply = await _run(command, call, services)
         out.send(call.chat_id, reply, now)
 
     return callback
+
+
+async def _run(command: Command, call: CommandCall, services: Services) -> Reply:
+    try:
+        # A savepoint: a command that refuses its input leaves nothing behind, even if
+        # it wrote before deciding to refuse.
+        with database.atomic():
+            reply = await command.handler(call, services)
+            chats.count_command(command.name, call.now)
+    except CommandError as exc:
+        reply = Reply(lines=(str(exc),))
+    return reply
 
 
 def _button_callback(services: Services, out: Outgoing, utcnow: Callable[[], datetime]) -> Any:

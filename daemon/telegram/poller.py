@@ -19,6 +19,7 @@ from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from daemon.config import PollingSettings
+from daemon.store.database import StoreUnavailable
 from daemon.telegram.backoff import Backoff
 from daemon.telegram.bot import ALLOWED_UPDATES
 from daemon.telegram.conflicts import Verdict
@@ -110,12 +111,29 @@ class Poller:
             if updates is None:
                 break
             self._answered()
-            for update in updates:
-                if stop.is_set():
-                    break  # unprocessed updates stay unconfirmed for the next start
+            await self._process_batch(updates, stop)
+
+    async def _process_batch(self, updates: Sequence[Update], stop: asyncio.Event) -> None:
+        for update in updates:
+            if stop.is_set():
+                return  # unprocessed updates stay unconfirmed for the next start
+            try:
                 await self._processor.process(update)
-                # Let the sender take its turn: replies go out while the batch drains.
-                await asyncio.sleep(0)
+            except StoreUnavailable as exc:
+                # Nothing was recorded and the offset did not move: the next poll
+                # fetches this update again. Later ones wait their turn (id order).
+                self._vitals.poll_errors += 1
+                delay = self._errors.next_delay(self._jitter())
+                logger.error(
+                    "update {} not processed: {}; fetching it again in {:.1f}s",
+                    update.update_id,
+                    exc,
+                    delay,
+                )
+                await pause(stop, delay)
+                return
+            # Let the sender take its turn: replies go out while the batch drains.
+            await asyncio.sleep(0)
 
     def _answered(self) -> None:
         now = self._clock()

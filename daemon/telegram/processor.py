@@ -1,15 +1,23 @@
-"""Exactly-once processing: an update's effects, its reply and its offset in one transaction.
+"""Exactly-once processing: an update's effects, its reply and its record in one transaction.
 
-For each update whose id is not below the offset, under the store's write lock:
-  BEGIN; run PTB's handlers (they write state and queue their
-  replies in the outbox); record the update id and the new offset; COMMIT.
-A kill -9 before COMMIT loses the whole effect and the offset with it, so the update is
-fetched again and applied once; after COMMIT the stored offset confirms it to Telegram on
-the next start. Replies leave the outbox only after commit (at-least-once).
+For each update, under the store's write lock, in one (immediate) transaction:
+  claim its id in processed_update — already there means a duplicate: apply nothing;
+  run PTB's handlers in a savepoint (they write state and queue their replies in the
+  outbox); store the new offset; COMMIT.
+The claim happens inside the transaction, so a second delivery of the same update
+(a webhook retry, two parallel deliveries) waits for the first and then sees its record.
+Being below the offset proves nothing: Telegram restarts update ids at a random, possibly
+lower, value after a week without updates. The offset follows the ids Telegram returns
+(polling) or the highest delivered (webhook, where it is only informational).
 
-A handler that raises rolls back everything it wrote; the update is then recorded as
-processed on its own, with an apology quoting an error id, so a poison update can never
-wedge the poll loop.
+A kill -9 before COMMIT loses the whole effect and the record with it, so the update is
+fetched again and applied once. Replies leave the outbox only after commit.
+
+A handler that raises rolls back its savepoint; the update is recorded with an apology
+quoting an error id, so a poison update can never wedge the loop. A transient database
+error (busy, lost connection) is not a handler bug: the whole transaction is retried with
+back-off and, if the database stays unavailable, StoreUnavailable reaches the caller with
+nothing recorded, so the update stays unconfirmed and is fetched again.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes
 
 from daemon.store import outbox, progress, stats
-from daemon.store.database import Store
+from daemon.store.database import Store, is_transient, retry_transient
 from daemon.vitals import Vitals
 
 
@@ -50,53 +58,62 @@ class UpdateProcessor:
         app.add_error_handler(self._record_failure)
 
     async def _record_failure(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        # PTB catches handler exceptions and hands them here; keep it for process().
+        # PTB catches handler exceptions and hands them here; keep it for _run_handlers().
         self._failure = context.error
 
-    async def process(self, update: Update) -> None:
-        update_id = update.update_id
-        # Telegram hands out updates in id order, so every id below the offset is done:
-        # a replayed delivery (a webhook retry, a duplicate) changes nothing.
-        if update_id < self._vitals.offset:
-            logger.debug("update {} was processed before; skipping", update_id)
-            return
-        async with self._store.lock:
-            try:
-                offset = await self._apply(update)
-            except _HandlerFailed as failed:
-                offset = self._record_failed(update, failed.error)
+    async def process(self, update: Update) -> bool:
+        """Apply the update once; False when it was a duplicate. Raises StoreUnavailable
+        (nothing recorded) when the database stays busy or unreachable."""
+        applied, offset = await retry_transient(lambda: self._apply(update))
+        if applied:
             self._vitals.updates_handled += 1
+        else:
+            logger.debug("update {} was processed before; skipping", update.update_id)
         self._vitals.offset = offset
         self._on_committed()
+        return applied
 
-    async def _apply(self, update: Update) -> int:
-        with self._store.db.atomic():
-            self._failure = None
-            await self._app.process_update(update)
-            if self._failure is not None:
-                # Raising inside atomic() rolls back what the handler wrote.
-                raise _HandlerFailed(self._failure)
-            return self._mark_done(update.update_id)
+    async def _apply(self, update: Update) -> tuple[bool, int]:
+        update_id = update.update_id
+        async with self._store.transaction():
+            now = self._utcnow()
+            offset = update_id + 1
+            if not self._vitals.polling_enabled:
+                # Webhook deliveries may come out of order: keep the highest.
+                offset = max(offset, progress.stored_offset())
+            progress.store_offset(offset)
+            if not progress.claim(update_id, now):
+                return False, offset
+            stats.bump(stats.UPDATES, now)
+            failure = await self._run_handlers(update)
+            if failure is not None:
+                if is_transient(failure):
+                    raise failure  # rolls the whole update back; retry_transient retries
+                self._apologise(update, failure, now)
+            return True, offset
 
-    def _mark_done(self, update_id: int) -> int:
-        """Count the update and move the offset past it (inside the caller's transaction)."""
-        now = self._utcnow()
-        stats.bump(stats.UPDATES, now)
-        return progress.mark_processed(update_id, now)
+    async def _run_handlers(self, update: Update) -> BaseException | None:
+        """Run the handlers in a savepoint; their error (after rolling back) or None."""
+        try:
+            with self._store.db.atomic():
+                self._failure = None
+                await self._app.process_update(update)
+                if self._failure is not None:
+                    # Raising inside atomic() rolls back what the handler wrote.
+                    raise _HandlerFailed(self._failure)
+        except _HandlerFailed as failed:
+            return failed.error
+        return None
 
-    def _record_failed(self, update: Update, error: BaseException) -> int:
+    def _apologise(self, update: Update, error: BaseException, now: datetime) -> None:
         error_id = secrets.token_hex(4)
         logger.opt(exception=error).error(
             "update {} failed (error id {}); its effects were rolled back",
             update.update_id,
             error_id,
         )
-        with self._store.db.atomic():
-            chat = update.effective_chat
-            if chat is not None:
-                outbox.enqueue(
-                    chat.id,
-                    f"Something went wrong (error id {error_id}); nothing was changed.",
-                    self._utcnow(),
-                )
-            return self._mark_done(update.update_id)
+        chat = update.effective_chat
+        if chat is not None:
+            outbox.enqueue(
+                chat.id, f"Something went wrong (error id {error_id}); nothing was changed.", now
+            )

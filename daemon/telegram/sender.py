@@ -21,7 +21,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from daemon.store import outbox
-from daemon.store.database import Store
+from daemon.store.database import Store, StoreUnavailable
 from daemon.store.models import OutboxMessage
 from daemon.telegram.backoff import Backoff
 from daemon.telegram.errors import describe, retry_after_seconds
@@ -59,17 +59,25 @@ class OutboxSender:
                     return
                 await wait_any(self._wake, stop)
                 continue
-            sent: list[int] = []
             try:
-                for message in batch:
-                    if not await self._send_one(message, stop, sent):
-                        break
-            finally:
-                # One transaction per batch: a crash before it re-sends at most this
-                # batch (at-least-once), and the poller is not held up per message.
-                async with self._store.transaction():
-                    outbox.delivered(sent)
-                self._vitals.replies_sent += len(sent)
+                await self._send_batch(batch, stop)
+            except StoreUnavailable as exc:
+                # What was sent but not recorded goes again (at-least-once).
+                logger.error("outbox: {}; trying again shortly", exc)
+                await pause(stop, self._backoff.next_delay(self._jitter()))
+
+    async def _send_batch(self, batch: list[OutboxMessage], stop: asyncio.Event) -> None:
+        sent: list[int] = []
+        try:
+            for message in batch:
+                if not await self._send_one(message, stop, sent):
+                    break
+        finally:
+            # One transaction per batch: a crash before it re-sends at most this
+            # batch (at-least-once), and the poller is not held up per message.
+            async with self._store.transaction():
+                outbox.delivered(sent)
+            self._vitals.replies_sent += len(sent)
 
     async def _call(self, message: OutboxMessage) -> None:
         payload: dict[str, Any] = json.loads(message.payload) if message.payload else {}

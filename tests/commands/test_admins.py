@@ -25,12 +25,42 @@ def test_bad_input_gets_a_reason_and_changes_nothing(
     assert ask(bot, ADMIN, "/admins promote 5") == usage
     assert ask(bot, ADMIN, "/admins add bob") == f"'bob' is not a Telegram user id.\n{usage}"
     assert ask(bot, ADMIN, "/admins add 0") == f"'0' is not a Telegram user id.\n{usage}"
+    assert ask(bot, ADMIN, "/admins add 4²") == f"'4²' is not a Telegram user id.\n{usage}"
+    # Ids Telegram shares between many people are never admins.
+    assert ask(bot, ADMIN, "/admins add 777000") == (
+        "777000 is Telegram's service notifications: a shared id, never an admin. "
+        "Add the person's own user id (they can get it with /whoami)."
+    )
+    for shared in (1087968824, 136817688):
+        assert "a shared id, never an admin" in ask(bot, ADMIN, f"/admins add {shared}")
     assert ask(bot, ADMIN, f"/admins add {ADMIN}") == f"{ADMIN} is an admin already."
     assert ask(bot, ADMIN, f"/admins del {USER}") == f"{USER} is not an admin."
     assert ask(bot, ADMIN, f"/admins del {ADMIN}") == (
         f"{ADMIN} is in ADMIN_IDS: remove it from the env file and restart."
     )
     assert daemon.query("SELECT count(*) FROM runtime_admin") == [(0,)]
+
+
+def test_admin_commands_typed_in_a_group_answer_in_private(
+    bot: BotControl, daemon: DaemonProcess
+) -> None:
+    """/config, /logs, /status typed in a group are not shown to every member: the answer
+    goes to the admin's private chat; without one, the group only learns to open it."""
+    group = bot.create_group("Desk")["id"]
+    assert ask(bot, ADMIN, "/config", chat_id=group) == (
+        "Admin commands answer in private: open a private chat with me first "
+        "(press Start there), then ask again."
+    )
+    assert daemon.query("SELECT count(*) FROM command_count WHERE command = 'config'") == [(0,)]
+    ask(bot, ADMIN, "/start")
+    in_group = len(bot.sent(chat_id=group))
+    private = len(bot.sent(chat_id=ADMIN))
+    bot.send_text(from_user=ADMIN, text="/status", chat_id=group)
+    reply = bot.wait_for_sent(chat_id=ADMIN, count=private + 1)[private]
+    assert reply["text"].startswith("tradebotd ")
+    # Whatever the group got by now is all it gets: the next update is answered after it.
+    assert ask(bot, USER, "/whoami", chat_id=group)
+    assert len(bot.sent(chat_id=group)) == in_group + 1
 
 
 def test_the_last_admin_cannot_be_removed(bot: BotControl, launch: Launch) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from daemon.commands.settings import mask_url_password
+from daemon.commands.settings import effective
+from daemon.config import load_settings, mask_url_password
 from daemon.emulator.client import BotControl
 from tests.commands.conftest import ADMIN, ask
 from tests.processes import DaemonProcess
@@ -28,3 +29,39 @@ def test_database_passwords_are_masked() -> None:
         == "postgresql://bot:<redacted>@db:5432/tradebotd"
     )
     assert mask_url_password("sqlite:///var/tradebotd.db") == "sqlite:///var/tradebotd.db"
+
+
+def test_a_password_holding_an_at_sign_is_masked_whole() -> None:
+    """The last '@' ends the userinfo: 'p@ss' must not leave 'ss' showing."""
+    assert (
+        mask_url_password("postgresql://bot:p@ss@db:5432/tradebotd")
+        == "postgresql://bot:<redacted>@db:5432/tradebotd"
+    )
+
+
+def test_config_shows_no_secret_of_any_kind() -> None:
+    """The token, a database password with '@', a proxy password in TELEGRAM_API_URL and
+    the webhook secret: /config's rows hold none of them, and Settings.secrets (the list
+    the redactor is fed) holds each."""
+    token = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    settings = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": token,
+            "DATABASE_URL": "postgresql://bot:db@pass-word@db:5432/tradebotd",
+            "TELEGRAM_API_URL": "https://proxyuser:proxy-pass-9@proxy.example",
+            "WEBHOOK_URL": "https://bot.example/hook",
+            "WEBHOOK_SECRET": "hook-secret-42",
+        }
+    )
+    secrets = (
+        "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+        "db@pass-word",
+        "proxy-pass-9",
+        "hook-secret-42",
+    )
+    assert set(secrets) <= {s.split(":", 1)[-1] for s in settings.secrets} | set(settings.secrets)
+    rows = "\n".join(f"{name} {value}" for name, value in effective(settings))
+    for secret in secrets:
+        assert secret not in rows
+    assert "TELEGRAM_API_URL https://proxyuser:<redacted>@proxy.example (environment)" in rows
+    assert "WEBHOOK_SECRET <redacted>" in rows

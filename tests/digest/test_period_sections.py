@@ -10,7 +10,7 @@ import pytest
 from daemon.digest.facts import DigestFacts
 from daemon.digest.period import period_for
 from daemon.digest.render import digest_reply
-from daemon.digest.sections import AdminCommands, DaemonHealth
+from daemon.digest.sections import AdminCommands, DaemonHealth, is_down
 
 NOW = datetime(2026, 11, 28, 23, 30)  # UTC
 
@@ -41,6 +41,16 @@ FACTS = DigestFacts(
     published_admin_menu=("start", "status", "health", "logs"),
     self_checks={"status": None, "health": None, "logs": None},
 )
+
+
+def test_no_live_poller_is_down_whatever_the_heartbeat_says() -> None:
+    """A fresh heartbeat but no process holding the poller lock: down now."""
+    gone = replace(FACTS, poller_running=False)
+    assert is_down(gone)
+    assert DaemonHealth().render(gone).lines[0] == (
+        "DAEMON DOWN: no tradebotd process runs (last heartbeat 0m30s ago)"
+    )
+    assert not is_down(replace(FACTS, poller_running=True))
 
 
 def test_health_section_reports_the_period() -> None:

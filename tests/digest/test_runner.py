@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from daemon.emulator.client import BotControl
 from daemon.emulator.launcher import REPO
 from daemon.store import chats, events, schema, stats
 from daemon.store.database import open_database
+from tests.processes import TRADEBOTD, Launch
 
 ADMIN = 831
 
@@ -47,7 +49,7 @@ def digest(state: Path, bot: BotControl, *args: str) -> subprocess.CompletedProc
         "STATE_DIRECTORY": str(state),
     }
     return subprocess.run(
-        [sys.executable, "-m", "daemon", "digest", *args],
+        [TRADEBOTD, "digest", *args],
         env=env,
         cwd=REPO,
         capture_output=True,
@@ -62,6 +64,24 @@ def state(tmp_path: Path, bot: BotControl) -> Path:
     return tmp_path / "state"
 
 
+@pytest.fixture
+def poller_running(state: Path) -> Iterator[int]:
+    """A process holding the daemon's poller lock, as a running tradebotd does."""
+    state.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(state / "tradebotd.lock")],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "held"
+    yield holder.pid
+    holder.kill()
+    holder.wait()
+
+
+@pytest.mark.usefixtures("poller_running")
 def test_sends_once_per_day_then_only_with_force(state: Path, bot: BotControl) -> None:
     prepare(state, heartbeat_age=timedelta(seconds=20))
     first = digest(state, bot)
@@ -90,6 +110,21 @@ def test_sends_once_per_day_then_only_with_force(state: Path, bot: BotControl) -
     assert bot.counters()["requests"].get("getUpdates", 0) == 0
 
 
+def test_a_daemon_killed_seconds_ago_is_reported_down_at_once(
+    state: Path, bot: BotControl, launch: Launch
+) -> None:
+    """kill -9 and nothing restarts it: its heartbeat is seconds old, but no live process
+    holds the poller lock, so the digest says DOWN now (not after 3 missed beats)."""
+    daemon = launch(admin_ids=str(ADMIN), state_directory=state)
+    daemon.wait_for_log(r"\[hb\] alive ")
+    daemon.kill9()
+    assert digest(state, bot).returncode == 0
+    text = bot.wait_for_sent(chat_id=ADMIN)[0]["text"]
+    assert "!!! THE DAEMON IS DOWN: nothing is polling Telegram !!!" in text
+    assert "DAEMON DOWN: no tradebotd process runs (last heartbeat " in text
+
+
+@pytest.mark.usefixtures("poller_running")
 def test_a_silent_daemon_is_reported_down(state: Path, bot: BotControl) -> None:
     prepare(state, heartbeat_age=timedelta(minutes=30))
     assert digest(state, bot).returncode == 0
@@ -98,6 +133,7 @@ def test_a_silent_daemon_is_reported_down(state: Path, bot: BotControl) -> None:
     assert "DAEMON DOWN: last heartbeat 30m" in text
 
 
+@pytest.mark.usefixtures("poller_running")
 def test_dry_run_prints_and_sends_nothing(state: Path, bot: BotControl) -> None:
     prepare(state, heartbeat_age=timedelta(seconds=20))
     result = digest(state, bot, "--dry-run", "--period", "week")

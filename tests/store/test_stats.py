@@ -44,5 +44,5 @@ def test_uptime_minutes_cover_long_heartbeat_intervals(db: peewee.Database) -> N
     stats.alive_between(NOW - timedelta(minutes=5), NOW)
     stats.alive_between(NOW - timedelta(minutes=5), NOW)  # idempotent
     assert stats.minutes_up(NOW - timedelta(hours=1), NOW + timedelta(minutes=1)) == 6
-    stats.prune_uptime(NOW - timedelta(minutes=2))  # 07:58:05: keeps 07:59 and 08:00
+    stats.prune(NOW - timedelta(minutes=2))  # 07:58:05: keeps 07:59 and 08:00
     assert stats.minutes_up(NOW - timedelta(hours=1), NOW + timedelta(minutes=1)) == 2

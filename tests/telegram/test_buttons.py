@@ -51,3 +51,13 @@ def test_signed_data_always_fits_telegrams_64_bytes(action: str, arg: str, now: 
     data = sign(KEY, action, arg, now=now)
     assert len(data.encode()) <= MAX_CALLBACK_BYTES
     assert verify(KEY, data, now=now) == (action, arg)
+
+
+@given(st.text(min_size=1, max_size=20))
+def test_any_forged_mac_is_refused_never_an_error(mac: str) -> None:
+    """A modified client may put any UTF-8 in the MAC (non-ASCII made compare_digest raise
+    TypeError: a traceback and "Something went wrong" in the chat): it is forgery."""
+    data = sign(KEY, "bcast.send", "17", now=1000)
+    action, arg, expiry, _ = data.split(":")
+    with pytest.raises(ButtonRefused, match=r"forged|malformed"):
+        verify(KEY, f"{action}:{arg}:{expiry}:{mac.replace(':', '')}é", now=1000)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 import sqlite3
+import threading
 import time
 from collections import Counter
 from datetime import datetime
@@ -16,7 +19,7 @@ from telegram.ext import Application, ApplicationBuilder, CommandHandler, Contex
 from daemon.config import PollingSettings
 from daemon.emulator.client import BotControl
 from daemon.store import chats, progress, schema
-from daemon.store.database import Store, open_database
+from daemon.store.database import Store, StoreUnavailable, open_database
 from daemon.store.models import KnownChat, OutboxMessage
 from daemon.telegram.processor import UpdateProcessor
 from daemon.vitals import Vitals
@@ -140,3 +143,153 @@ def test_kill9_at_random_points_loses_no_command_and_applies_none_twice(
     assert interrupted >= 8, f"only {interrupted} of 10 kills landed mid-stream (seed {seed})"
     for user, count in expected.items():
         assert len(bot.wait_for_sent(chat_id=user, count=count, timeout=30)) >= count
+
+
+# --- the exactly-once holes (issue 10) ----------------------------------------------------
+
+
+async def test_an_update_id_below_the_offset_is_applied_when_not_recorded(
+    store: Store, bot: BotControl
+) -> None:
+    """Telegram restarts ids (randomly, possibly lower) after a week without updates: an
+    id below the offset is new unless recorded, and the offset follows the new ids."""
+    app, processor, vitals = await make_processor(store, bot)
+    await processor.process(Update.de_json(command_update(12, "/count"), app.bot))
+    assert progress.stored_offset() == 13
+    assert await processor.process(Update.de_json(command_update(5, "/count", user_id=11), app.bot))
+    assert KnownChat.get_by_id(11).starts == 1
+    assert progress.stored_offset() == 6
+    assert vitals.offset == 6
+
+
+async def test_webhook_deliveries_out_of_order_are_all_applied(
+    store: Store, bot: BotControl
+) -> None:
+    """N+1 delivered before N: both apply; the (informational) offset keeps the highest."""
+    app, processor, vitals = await make_processor(store, bot)
+    vitals.polling_enabled = False  # webhook mode
+    await processor.process(Update.de_json(command_update(11, "/count", user_id=21), app.bot))
+    await processor.process(Update.de_json(command_update(10, "/count", user_id=20), app.bot))
+    assert {c.chat_id: c.starts for c in KnownChat.select()} == {20: 1, 21: 1}
+    assert progress.stored_offset() == 12
+
+
+async def test_the_same_update_delivered_twice_at_once_applies_once(
+    store: Store, bot: BotControl
+) -> None:
+    """Two concurrent deliveries of one update, with a handler that awaits between its
+    read and its write: the duplicate check happens inside the transaction."""
+    app, processor, _ = await make_processor(store, bot)
+
+    async def slow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        known = KnownChat.get_or_none(KnownChat.chat_id == 10)
+        await asyncio.sleep(0.05)
+        if known is None:
+            chats.record_start(10, "private", "U", NOW)
+        else:
+            KnownChat.update(starts=known.starts + 1).where(KnownChat.chat_id == 10).execute()
+
+    app.add_handler(CommandHandler("slow", slow))
+    update = command_update(30, "/slow")
+    results = await asyncio.gather(
+        processor.process(Update.de_json(update, app.bot)),
+        processor.process(Update.de_json(update, app.bot)),
+    )
+    assert sorted(results) == [False, True]
+    assert KnownChat.get_by_id(10).starts == 1
+
+
+async def test_a_write_after_another_connection_committed_is_not_lost(
+    tmp_path: Path, store: Store, bot: BotControl
+) -> None:
+    """A handler reads, another connection (the digest run) commits, the handler writes:
+    the transaction took the write lock at BEGIN (IMMEDIATE), so the other writer waits
+    and the handler's effect commits; it is never marked done with its effect lost."""
+    app, processor, _ = await make_processor(store, bot)
+    other_committed: list[bool] = []
+
+    def other_writer() -> None:
+        with contextlib.closing(sqlite3.connect(tmp_path / "db.sqlite", timeout=0.3)) as other:
+            try:
+                other.execute("INSERT INTO key_value (key, value) VALUES ('digest', 'x')")
+                other.commit()
+                other_committed.append(True)
+            except sqlite3.OperationalError:
+                other_committed.append(False)
+
+    async def read_then_write(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        KnownChat.select().count()
+        await asyncio.to_thread(other_writer)
+        chats.record_start(10, "private", "U", NOW)
+
+    app.add_handler(CommandHandler("rw", read_then_write))
+    assert await processor.process(Update.de_json(command_update(40, "/rw"), app.bot))
+    assert KnownChat.get_by_id(10).starts == 1
+    assert OutboxMessage.select().where(OutboxMessage.text.contains("went wrong")).count() == 0
+    assert other_committed == [False]  # it had to wait for our commit
+
+
+async def test_a_locked_database_is_waited_for_then_applied(
+    tmp_path: Path, store: Store, bot: BotControl
+) -> None:
+    """Another process holds the write lock for a while: the update is retried with
+    back-off and applied once the lock is free."""
+    app, processor, _ = await make_processor(store, bot)
+    holder = sqlite3.connect(tmp_path / "db.sqlite", check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.8, holder.commit)
+    release.start()
+    try:
+        assert await processor.process(Update.de_json(command_update(50, "/count"), app.bot))
+    finally:
+        release.join()
+        holder.close()
+    assert KnownChat.get_by_id(10).starts == 1
+    assert progress.stored_offset() == 51
+
+
+async def test_a_database_locked_through_every_retry_records_nothing(
+    tmp_path: Path, store: Store, bot: BotControl
+) -> None:
+    """Still locked after the last retry: StoreUnavailable, nothing recorded (the update
+    stays unconfirmed); once the lock is gone the same update applies once."""
+    app, processor, vitals = await make_processor(store, bot)
+    await processor.process(Update.de_json(command_update(59, "/count", user_id=12), app.bot))
+    holder = sqlite3.connect(tmp_path / "db.sqlite")
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(StoreUnavailable):
+        await processor.process(Update.de_json(command_update(60, "/count"), app.bot))
+    holder.rollback()
+    holder.close()
+    assert KnownChat.get_or_none(KnownChat.chat_id == 10) is None
+    assert progress.stored_offset() == 60
+    assert vitals.offset == 60
+    assert await processor.process(Update.de_json(command_update(60, "/count"), app.bot))
+    assert KnownChat.get_by_id(10).starts == 1
+
+
+def test_restarted_update_ids_are_answered_end_to_end(bot: BotControl, launch: Launch) -> None:
+    """The emulator starts ids afresh below the daemon's offset (as Telegram does after a
+    week idle): the daemon answers them, before and after a restart, without a tight
+    getUpdates loop."""
+    bot.set_flood(enabled=False)
+    bot.restart_update_ids(100)
+    daemon = launch(admin_ids="42")
+    bot.send_text(from_user=42, text="/start")
+    bot.wait_for_sent(chat_id=42, count=1)
+    daemon.wait_for_log(r"\[hb\] alive offset=101 ")
+    bot.restart_update_ids(5)
+    bot.reset_counters()
+    bot.send_text(from_user=43, text="/start")
+    assert bot.wait_for_sent(chat_id=43, count=1)[0]["text"].startswith("Hello")
+    daemon.wait_for_log(r"\[hb\] alive offset=6 ")
+    assert bot.counters()["requests"]["getUpdates"] < 20
+    daemon.stop()
+    again = launch(name="again", admin_ids="42")
+    bot.send_text(from_user=44, text="/start")
+    assert bot.wait_for_sent(chat_id=44, count=1)[0]["text"].startswith("Hello")
+    assert again.query("SELECT chat_id, starts FROM known_chat ORDER BY chat_id") == [
+        (42, 1),
+        (43, 1),
+        (44, 1),
+    ]

@@ -4,6 +4,7 @@ the secret enforced, never together with polling."""
 from __future__ import annotations
 
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -48,35 +49,100 @@ def test_updates_pushed_to_the_webhook_are_answered_and_never_polled(
     assert daemon.query("SELECT count(*) FROM known_chat") == [(1,)]
 
 
+def start_update(update_id: int, user_id: int) -> dict[str, object]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 0,
+            "chat": {"id": user_id, "type": "private"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Eve"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+
+
+RIGHT = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+
 def test_requests_without_the_secret_or_with_garbage_change_nothing(
     bot: BotControl, launch: Launch
 ) -> None:
     port = free_port()
     daemon = launch(polling=False, env=webhook_env(port), polling_started=False)
     daemon.wait_for_log("webhook mode: Telegram delivers to ")
-    update = {
-        "update_id": 500,
-        "message": {
-            "message_id": 1,
-            "date": 0,
-            "chat": {"id": 70, "type": "private"},
-            "from": {"id": 70, "is_bot": False, "first_name": "Eve"},
-            "text": "/start",
-            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-        },
-    }
+    update = start_update(500, 70)
     url = f"http://127.0.0.1:{port}/telegram"
     assert httpx.post(url, json=update).status_code == 403
     wrong = {"X-Telegram-Bot-Api-Secret-Token": "guess"}
     assert httpx.post(url, json=update, headers=wrong).status_code == 403
-    right = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-    assert httpx.post(url, content=b"{not json", headers=right).status_code == 400
+    assert httpx.post(url, content=b"{not json", headers=RIGHT).status_code == 400
     assert daemon.query("SELECT count(*) FROM known_chat") == [(0,)]
     daemon.wait_for_log("webhook: refused a request from 127.0.0.1 without the secret", count=2)
     # The same update delivered twice (a retried delivery) is applied once.
     for _ in range(2):
-        assert httpx.post(url, json=update, headers=right).status_code == 200
+        assert httpx.post(url, json=update, headers=RIGHT).status_code == 200
     assert daemon.query("SELECT starts FROM known_chat WHERE chat_id = 70") == [(1,)]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ([start_update(600, 71)], "the body must be a JSON object, got a JSON list"),
+        ("update", "the body must be a JSON object, got a JSON str"),
+        ({**start_update(600, 71), "update_id": "600"}, "update_id must be an integer, got '600'"),
+        ({**start_update(600, 71), "update_id": 600.5}, "update_id must be an integer, got 600.5"),
+        ({**start_update(600, 71), "update_id": True}, "update_id must be an integer, got True"),
+        (
+            {**start_update(600, 71), "update_id": 2**62},
+            "update_id 4611686018427387904 is outside 0..2147483647",
+        ),
+        ({**start_update(600, 71), "update_id": -1}, "update_id -1 is outside 0..2147483647"),
+    ],
+)
+def test_hostile_bodies_get_400_with_a_reason_and_store_nothing(
+    bot: BotControl, launch: Launch, body: object, reason: str
+) -> None:
+    """Bodies that are not an update (with the right secret) change nothing: no offset,
+    no processed id, no chat; a later good update is still applied."""
+    port = free_port()
+    daemon = launch(polling=False, env=webhook_env(port), polling_started=False)
+    daemon.wait_for_log("webhook mode: Telegram delivers to ")
+    url = f"http://127.0.0.1:{port}/telegram"
+    response = httpx.post(url, json=body, headers=RIGHT)
+    assert (response.status_code, response.text) == (400, f"not an update: {reason}")
+    assert daemon.query("SELECT count(*) FROM processed_update") == [(0,)]
+    assert daemon.query("SELECT count(*) FROM key_value WHERE key = 'poll.offset'") == [(0,)]
+    assert httpx.post(url, json=start_update(7, 72), headers=RIGHT).status_code == 200
+    assert daemon.query("SELECT chat_id FROM known_chat") == [(72,)]
+
+
+def test_deliveries_out_of_order_and_in_parallel_apply_each_update_once(
+    bot: BotControl, launch: Launch
+) -> None:
+    """setWebhook asks for one connection; even so, N+1 before N applies both, and one
+    update delivered on several connections at once applies once."""
+    port = free_port()
+    daemon = launch(polling=False, env=webhook_env(port), polling_started=False)
+    daemon.wait_for_log("webhook mode: Telegram delivers to ")
+    assert bot.summary()["webhook"]["max_connections"] == 1
+    url = f"http://127.0.0.1:{port}/telegram"
+    assert httpx.post(url, json=start_update(11, 81), headers=RIGHT).status_code == 200
+    assert httpx.post(url, json=start_update(10, 80), headers=RIGHT).status_code == 200
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(
+                lambda _: httpx.post(url, json=start_update(12, 82), headers=RIGHT).status_code,
+                range(8),
+            )
+        )
+    assert answers == [200] * 8
+    assert daemon.query("SELECT chat_id, starts FROM known_chat ORDER BY chat_id") == [
+        (80, 1),
+        (81, 1),
+        (82, 1),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,82 @@
+"""Tables that only grow are pruned by age on every heartbeat ([retention] settings)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from daemon.config import PollingSettings, RetentionSettings
+from daemon.heartbeat import Heartbeat
+from daemon.logs import RingBuffer
+from daemon.store import events, outbox, progress, schema, stats
+from daemon.store.database import Store, open_database
+from daemon.store.models import Event, HourlyStat, OutboxMessage, ProcessedUpdate
+from daemon.systemd import Notifier
+from daemon.vitals import Vitals
+
+NOW = datetime(2026, 11, 28, 12, 0, 0)
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    db = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    schema.upgrade(db)
+    yield Store(db)
+    db.close()
+
+
+def heartbeat(store: Store, retention: RetentionSettings) -> Heartbeat:
+    vitals = Vitals.starting("test", False, 0.0, PollingSettings())
+    return Heartbeat(
+        vitals,
+        Notifier(environ={}),
+        store,
+        lambda: 60.0,
+        None,
+        lambda: NOW,
+        RingBuffer(),
+        lambda: 0.0,
+        retention=lambda: retention,
+    )
+
+
+async def test_each_growing_table_is_pruned_by_its_own_age(store: Store) -> None:
+    retention = RetentionSettings(
+        processed_updates=2 * 86400.0,
+        dead_letters=3 * 86400.0,
+        events=10 * 86400.0,
+        digest_history=9 * 86400.0,
+    )
+    async with store.transaction():
+        for age_days, update_id in ((1, 1), (3, 2)):
+            assert progress.claim(update_id, NOW - age_days * DAY)
+        for age_days in (2, 4):
+            outbox.enqueue(5, f"dead at {age_days}d", NOW - age_days * DAY)
+        outbox.enqueue(5, "waiting for 30 days", NOW - 30 * DAY)
+        OutboxMessage.update(dead=True).where(OutboxMessage.text.startswith("dead")).execute()
+        for age_days in (20, 5):
+            events.record(f"start {age_days}d", NOW - age_days * DAY)
+        for age_days in (8, 12):
+            stats.bump(stats.UPDATES, NOW - age_days * DAY)
+    await heartbeat(store, retention).beat()
+    assert [p.update_id for p in ProcessedUpdate.select()] == [1]
+    assert sorted(m.text for m in OutboxMessage.select()) == [
+        "dead at 2d",
+        "waiting for 30 days",  # only dead letters age out: a queued reply is never dropped
+    ]
+    assert [e.kind for e in Event.select()] == ["start 5d"]
+    assert [h.hour.date() for h in HourlyStat.select().where(HourlyStat.name == "updates")] == [
+        (NOW - 8 * DAY).date()
+    ]
+
+
+async def test_the_newest_event_outlives_its_age(store: Store) -> None:
+    """It says how the last run ended: a daemon down for months still learns it."""
+    async with store.transaction():
+        events.record("stop", NOW - 400 * DAY)
+    await heartbeat(store, RetentionSettings()).beat()
+    assert [e.kind for e in Event.select()] == ["stop"]
