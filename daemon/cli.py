@@ -15,7 +15,8 @@ from daemon import __version__, guard
 from daemon.config import EX_CONFIG, ConfigError, Settings, load_settings, read_env_file
 from daemon.lifecycle import EX_TEMPFAIL, EX_UNAVAILABLE, Daemon
 from daemon.logs import RingBuffer, setup_logging
-from daemon.store import schema
+from daemon.numbers import finite_in_range
+from daemon.store import outbox, schema
 from daemon.store.database import open_database
 
 EX_USAGE = 64
@@ -159,6 +160,25 @@ def db_upgrade_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def db_clear_dead_letters_command(args: argparse.Namespace) -> int:
+    """Forget the outbox's dead letters (after reading why they failed in /logs)."""
+    loaded = _settings_or_exit(require_token=False)
+    if isinstance(loaded, int):
+        return loaded
+    settings, _ring = loaded
+    db = open_database(settings.database_url)
+    try:
+        if schema.current_version(db) == 0:
+            logger.error("db clear-dead-letters: no database at {}", settings.database_url)
+            return EX_CONFIG
+        with db.atomic():
+            cleared = outbox.clear_dead_letters()
+    finally:
+        db.close()
+    logger.info("db clear-dead-letters: removed {} dead letters", cleared)
+    return 0
+
+
 def _reason(exc: OSError) -> str:
     # asyncio's message repeats the address; the errno text alone is the news.
     return os.strerror(exc.errno).lower() if exc.errno else str(exc)
@@ -169,7 +189,7 @@ def positive_seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         value = 0.0
-    if value <= 0:
+    if not finite_in_range(value, 0.001, 86400 * 365):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
     return value
 
@@ -265,6 +285,10 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser("upgrade", help="bring the schema to this version")
     upgrade.set_defaults(handler=db_upgrade_command)
+    clear = db_commands.add_parser(
+        "clear-dead-letters", help="forget outbox messages Telegram refused for good"
+    )
+    clear.set_defaults(handler=db_clear_dead_letters_command)
     return parser
 
 

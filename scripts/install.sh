@@ -51,7 +51,7 @@ rm -rf "$VENV.new"
 "$VENV.new/bin/pip" install --quiet --disable-pip-version-check "$SRC"
 rm -rf "$DESTDIR$PREFIX/docs"
 cp -r "$SRC/docs" "$DESTDIR$PREFIX/docs"
-say "built $VENV.new ($("$VENV.new/bin/python" -m daemon --version))"
+say "built $VENV.new ($("$VENV.new/bin/tradebotd" --version))"
 
 # --- 4. units and settings (settings are never overwritten) --------------------------------
 mkdir -p "$UNITS" "$CONF"

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 
 from daemon.emulator.client import BotControl
 from daemon.emulator.launcher import REPO, start_emulator, stop_process
-from daemon.store import schema
+from daemon.store import outbox, schema
+from daemon.store.database import open_database
+from tests.processes import TRADEBOTD
 
 
 def tradebotd(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "daemon", *args],
+        [TRADEBOTD, *args],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -75,6 +77,12 @@ def test_the_webhook_retry_must_be_positive() -> None:
     result = tradebotd("emulator", "--port", "0", "--webhook-retry", "-1")
     assert result.returncode == 2
     assert "--webhook-retry: must be a positive number of seconds, got '-1'" in result.stderr
+    for text in ("nan", "inf"):
+        result = tradebotd("emulator", "--port", "0", "--webhook-retry", text)
+        assert result.returncode == 2
+        assert f"--webhook-retry: must be a positive number of seconds, got '{text}'" in (
+            result.stderr
+        )
 
 
 def test_run_without_a_token_is_one_config_line_and_status_78(tmp_path: Path) -> None:
@@ -131,3 +139,23 @@ def test_db_upgrade_creates_then_reports_the_schema(tmp_path: Path) -> None:
     assert f"db upgrade: created schema version {schema.latest_version()}" in first.stderr
     again = tradebotd("db", "upgrade", env=env)
     assert f"db upgrade: schema is at version {schema.latest_version()} already" in again.stderr
+
+
+def test_db_clear_dead_letters_removes_only_dead_letters(tmp_path: Path) -> None:
+    """The way out /health points to: dead letters go, queued messages stay."""
+    state = tmp_path / "state"
+    env = {"STATE_DIRECTORY": str(state)}
+    assert tradebotd("db", "upgrade", env=env).returncode == 0
+    db = open_database(f"sqlite:///{state / 'tradebotd.db'}")
+    with db.atomic():
+        for text in ("refused", "refused too", "waiting"):
+            outbox.enqueue(7, text, datetime(2026, 11, 29))
+        outbox.failed(1, "Forbidden: bot was blocked by the user", dead=True)
+        outbox.failed(2, "Bad Request: chat not found", dead=True)
+    db.close()
+    result = tradebotd("db", "clear-dead-letters", env=env)
+    assert result.returncode == 0
+    assert "db clear-dead-letters: removed 2 dead letters" in result.stderr
+    db = open_database(f"sqlite:///{state / 'tradebotd.db'}")
+    assert db.execute_sql("SELECT text FROM outbox_message").fetchall() == [("waiting",)]
+    db.close()

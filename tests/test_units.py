@@ -60,7 +60,9 @@ def test_each_timer_starts_its_oneshot_with_the_right_period(
     assert unit(timer)["Install"]["WantedBy"] == "timers.target"
     exec_settings = unit(service)["Service"]
     assert exec_settings["Type"] == "oneshot"
-    assert exec_settings["ExecStart"].endswith(f"-m daemon digest --period {period}")
+    assert (
+        exec_settings["ExecStart"] == f"/opt/tradebotd/venv/bin/tradebotd digest --period {period}"
+    )
     assert exec_settings["EnvironmentFile"] == "/etc/tradebotd/tradebotd.env"
     assert exec_settings["User"] == "tradebotd"
 
@@ -88,7 +90,7 @@ def test_no_unit_mentions_a_path_outside_the_install_layout() -> None:
 def test_the_daemon_unit_is_a_watched_notify_service() -> None:
     service = unit("tradebotd.service")["Service"]
     assert service["Type"] == "notify"
-    assert service["ExecStart"] == "/opt/tradebotd/venv/bin/python -m daemon run"
+    assert service["ExecStart"] == "/opt/tradebotd/venv/bin/tradebotd run"
     assert service["ExecReload"] == "/bin/kill -HUP $MAINPID"
     assert service["WatchdogSec"] == "90s"
     assert service["Restart"] == "on-failure"

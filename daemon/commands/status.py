@@ -18,6 +18,10 @@ from daemon.vitals import format_age, format_duration
 
 DISK_LOW_BYTES = 200 * 1024 * 1024
 BACKLOG_HIGH = 100
+# A dead letter younger than this keeps /health at WARN; older ones are only mentioned
+# (they age out under [retention] dead_letters, or `tradebotd db clear-dead-letters`).
+DEAD_LETTER_FRESH = timedelta(days=1)
+CLEAR_DEAD_LETTERS = "tradebotd db clear-dead-letters"
 HEALTH_PROBE_KEY = "health.probe"
 
 
@@ -68,12 +72,27 @@ class HealthFacts:
     last_poll_age: float | None
     database_ok: bool
     backlog: int
-    dead_letters: int
+    dead_letters: outbox.DeadLetters
     disk_free: int
     watchdog_interval: float | None
     watchdog_pings: int
     lock_pid: int | None
     own_pid: int
+    now: datetime
+
+
+def _outbox_verdict(f: HealthFacts) -> str:
+    dead = f.dead_letters
+    waiting = f"{f.backlog} waiting"
+    if not dead.count or dead.oldest is None or dead.newest is None:
+        return ("WARN: " if f.backlog > BACKLOG_HIGH else "ok: ") + f"{waiting}, 0 dead letters"
+    fresh = f.now - dead.newest < DEAD_LETTER_FRESH
+    verdict = "WARN" if fresh or f.backlog > BACKLOG_HIGH else "ok"
+    return (
+        f"{verdict}: {waiting}, {dead.count} dead letters since {dead.oldest:%Y-%m-%d %H:%M} UTC"
+        f" (newest {dead.newest:%Y-%m-%d %H:%M}); see /logs, then clear them with"
+        f" `{CLEAR_DEAD_LETTERS}`"
+    )
 
 
 def assess(f: HealthFacts) -> list[tuple[str, str]]:
@@ -86,8 +105,6 @@ def assess(f: HealthFacts) -> list[tuple[str, str]]:
         polling = f"FAIL: no poll answered for {format_age(f.last_poll_age)}"
     else:
         polling = f"ok: last poll {format_age(f.last_poll_age)} ago"
-    outbox_line = f"{f.backlog} waiting, {f.dead_letters} dead letters"
-    outbox_verdict = "WARN" if f.dead_letters or f.backlog > BACKLOG_HIGH else "ok"
     disk = f"{f.disk_free / 1024**3:.1f} GB free in the state directory"
     watchdog = (
         f"ok: WatchdogSec={f.watchdog_interval * 2:g}s, {f.watchdog_pings} pings"
@@ -102,7 +119,7 @@ def assess(f: HealthFacts) -> list[tuple[str, str]]:
     return [
         ("telegram polling", polling),
         ("database", "ok: write and read back" if f.database_ok else "FAIL: write/read probe"),
-        ("outbox", f"{outbox_verdict}: {outbox_line}"),
+        ("outbox", _outbox_verdict(f)),
         ("disk", ("WARN: " if f.disk_free < DISK_LOW_BYTES else "ok: ") + disk),
         ("watchdog", watchdog),
         ("lock", lock),
@@ -127,12 +144,13 @@ async def health(call: CommandCall, services: Services) -> Reply:
         last_poll_age=vitals.liveness.last_answer_age(now),
         database_ok=_probe_database(call),
         backlog=outbox.backlog(),
-        dead_letters=outbox.dead_letters(),
+        dead_letters=outbox.dead_letter_summary(),
         disk_free=shutil.disk_usage(settings.state_directory).free,
         watchdog_interval=services.watchdog_interval,
         watchdog_pings=services.watchdog_pings(),
         lock_pid=guard.read_pid(services.lock_path) if services.lock_path else None,
         own_pid=os.getpid(),
+        now=call.now,
     )
     return Reply(title="Health", rows=tuple(assess(facts)))
 
@@ -148,8 +166,23 @@ def check_health(settings: Settings) -> None:
     """The reads and the verdicts /health makes; its write probe is left out."""
     outbox.backlog()
     shutil.disk_usage(settings.state_directory)
+    now = datetime(1970, 1, 1)
     assess(
-        HealthFacts(True, True, False, 0.0, True, 0, 0, 1 << 30, None, 0, os.getpid(), os.getpid())
+        HealthFacts(
+            True,
+            True,
+            False,
+            0.0,
+            True,
+            0,
+            outbox.dead_letter_summary(),
+            1 << 30,
+            None,
+            0,
+            os.getpid(),
+            os.getpid(),
+            now,
+        )
     )
 
 

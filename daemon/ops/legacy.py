@@ -1,16 +1,58 @@
 """Recognising legacy pollers of a token: processes, units, cron lines, supervisor programs.
 
 Pure: values in, findings out. A process is a poller of this token when the token is in
-its environment or command line, or it runs one of the bot scripts the operator named.
-The scan never reports itself, its ancestors (the installer's own `make`, shells and
-sudo carry the token too), nor the tradebotd service's own processes.
+its command line, or in its environment and it is not a shell or session program (a
+login shell that merely exports the token is not the target; the poller it started is),
+or it runs one of the bot scripts the operator named: an exact argument, not a substring
+(`bot.py` is not `robot.py`, and `vim bot.py` does not run it). The scan never reports
+itself, its ancestors (the installer's own `make`, shells and sudo carry the token too),
+nor the processes of tradebotd's own units (matched by exact unit name).
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+# tradebotd's own units: their processes carry the token and are never legacy pollers.
+OWN_UNITS = frozenset(
+    {"tradebotd.service", "tradebotd-digest.service", "tradebotd-digest-weekly.service"}
+)
+# Programs that hold the token in their environment without polling: shells, session
+# and privilege programs, terminal multiplexers, build tools.
+SESSION_PROGRAMS = frozenset(
+    {
+        "bash",
+        "sh",
+        "dash",
+        "zsh",
+        "fish",
+        "ksh",
+        "tcsh",
+        "csh",
+        "login",
+        "sshd",
+        "sudo",
+        "su",
+        "doas",
+        "tmux",
+        "tmux: server",
+        "screen",
+        "SCREEN",
+        "make",
+        "env",
+        "nohup",
+        "setsid",
+        "script",
+        "systemd",
+    }
+)
+# Interpreters whose first non-option argument is the script they run.
+_INTERPRETER = re.compile(r"(python|pypy)[0-9.]*|node|nodejs|ruby|perl|php|bash|sh|dash")
+_OPTIONS_WITH_VALUE = frozenset({"-X", "-W", "-Q"})
 
 
 @dataclass(frozen=True)
@@ -20,6 +62,7 @@ class ProcessInfo:
     cmdline: tuple[str, ...]
     environ: Mapping[str, str] | None  # None: not readable (another user, without root)
     cgroup: str = ""
+    start_time: int = 0  # /proc/PID/stat field 22: tells a reused PID from the original
 
 
 @dataclass(frozen=True)
@@ -40,12 +83,81 @@ class Needles:
     scripts: tuple[str, ...] = ()
 
     def reason(self, text: str, place: str = "line") -> str | None:
+        """Why a configuration line (cron, unit, supervisor) starts a poller, or None."""
         if self.token and self.token in text:
             return f"has the token in its {place}"
+        try:
+            words = shlex.split(text, comments=False)
+        except ValueError:
+            words = text.split()
+        # A line may set a variable first (ExecStart=..., command=...): split at '='.
+        words = [part for word in words for part in word.split("=")]
+        return next(
+            (f"runs {s}" for s in self.scripts if any(is_script(w, s) for w in words)), None
+        )
+
+    def process_reason(self, proc: ProcessInfo) -> str | None:
+        """Why a process is a poller of this token, or None."""
+        if self.token and self.token in " ".join(proc.cmdline):
+            return "has the token in its command line"
         for script in self.scripts:
-            if script and script in text:
+            if runs_script(proc.cmdline, script):
                 return f"runs {script}"
+        in_environment = proc.environ is not None and any(
+            self.token and self.token in value for value in proc.environ.values()
+        )
+        if in_environment and program_name(proc.cmdline) not in SESSION_PROGRAMS:
+            return "has the token in its environment"
         return None
+
+
+def is_script(argument: str, script: str) -> bool:
+    """`argument` names `script`: the same path, or (for a bare name like bot.py) a path
+    whose last part is exactly that name. Pure."""
+    if not argument or not script:
+        return False
+    if argument == script:
+        return True
+    if "/" not in script:
+        return posixpath.basename(argument) == script
+    return argument.endswith("/" + script.lstrip("./")) and not script.startswith("/")
+
+
+def program_name(cmdline: Sequence[str]) -> str:
+    """The program's own name: a login shell's argv[0] is "-bash"."""
+    return posixpath.basename(cmdline[0]).lstrip("-") if cmdline else ""
+
+
+def runs_script(cmdline: Sequence[str], script: str) -> bool:
+    """True when the process executes `script`: as its program, or as the script an
+    interpreter runs (its first argument that is not an option). Pure."""
+    if not cmdline:
+        return False
+    if is_script(cmdline[0], script):
+        return True
+    if not _INTERPRETER.fullmatch(program_name(cmdline)):
+        return False
+    arguments = iter(cmdline[1:])
+    for argument in arguments:
+        if argument in ("-m", "-c", "-e", "--eval", "-"):
+            return False  # a module or inline code, not a script file
+        if argument in _OPTIONS_WITH_VALUE:
+            next(arguments, None)
+            continue
+        if argument.startswith("-"):
+            continue
+        return is_script(argument, script)
+    return False
+
+
+def in_own_unit(cgroup: str) -> bool:
+    """True when /proc/PID/cgroup puts the process in one of tradebotd's own units (by
+    exact name: old-tradebotd.service is not ours). Pure."""
+    for line in cgroup.splitlines():
+        path = line.split(":", 2)[-1]
+        if any(part in OWN_UNITS for part in path.split("/")):
+            return True
+    return False
 
 
 def _ancestors(pid: int, parents: Mapping[int, int]) -> set[int]:
@@ -64,12 +176,9 @@ def poller_processes(
     spared = _ancestors(own_pid, parents)
     matching: dict[int, tuple[ProcessInfo, str]] = {}
     for proc in processes:
-        if proc.pid in spared or "tradebotd.service" in proc.cgroup:
+        if proc.pid in spared or in_own_unit(proc.cgroup):
             continue
-        reason = needles.reason(" ".join(proc.cmdline), "command line")
-        if reason is None and proc.environ is not None:
-            environment = "\n".join(f"{k}={v}" for k, v in proc.environ.items())
-            reason = needles.reason(environment, "environment")
+        reason = needles.process_reason(proc)
         if reason is not None:
             matching[proc.pid] = (proc, reason)
     findings = []

@@ -5,14 +5,20 @@ under a root (`/` on a host, a directory in tests), then, with --stop, stops pro
 (SIGTERM, then SIGKILL after a grace period), disables units (`systemctl --root=… disable`,
 plus `stop` on the live system) and comments out cron and supervisor entries, keeping a
 `.tradebotd-backup` copy of every file it edits.
+
+Processes are signalled through a pidfd opened at scan time and checked against the
+start time the scan read, so a PID reused by another process meanwhile is never hit.
+Edited files keep their mode and owner; backups are created 0600 and never overwritten;
+a symlinked file is refused (its target may be anywhere, owned by anyone).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,10 +53,20 @@ def _read(path: Path) -> str | None:
         return None
 
 
+def _stat_fields(stat: str) -> list[str]:
+    # The name in parentheses may hold spaces: the fields after it follow the last ')'.
+    return stat.rsplit(")", 1)[1].split()
+
+
+def start_time(pid: int, proc_root: Path = Path("/proc")) -> int | None:
+    stat = _read(proc_root / str(pid) / "stat")
+    return int(_stat_fields(stat)[19]) if stat else None
+
+
 def read_processes(proc_root: Path = Path("/proc")) -> list[ProcessInfo]:
     processes = []
     for entry in proc_root.iterdir():
-        if not entry.name.isdigit():
+        if not (entry.name.isascii() and entry.name.isdigit()):
             continue
         stat, cmdline = _read(entry / "stat"), _read(entry / "cmdline")
         if stat is None or cmdline is None:
@@ -66,11 +82,11 @@ def read_processes(proc_root: Path = Path("/proc")) -> list[ProcessInfo]:
         processes.append(
             ProcessInfo(
                 pid=int(entry.name),
-                # The name in parentheses may hold spaces: the ppid follows the last ')'.
-                ppid=int(stat.rsplit(")", 1)[1].split()[1]),
+                ppid=int(_stat_fields(stat)[1]),
                 cmdline=tuple(part for part in cmdline.split("\0") if part),
                 environ=environ,
                 cgroup=_read(entry / "cgroup") or "",
+                start_time=int(_stat_fields(stat)[19]),
             )
         )
     return processes
@@ -90,8 +106,33 @@ def _enabled(root: Path, unit: Path) -> bool:
     return any(root.glob(f"etc/systemd/system/*.wants/{unit.name}"))
 
 
-def scan(root: Path, needles: Needles, own_pid: int, proc_root: Path) -> list[Finding]:
-    findings = poller_processes(read_processes(proc_root), needles, own_pid)
+def open_target(pid: int, scanned_start: int, proc_root: Path = Path("/proc")) -> int | None:
+    """A pidfd for the process the scan saw, or None when it is gone or its PID now
+    belongs to another process (a different start time)."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return None
+    # Checked after opening: from here on the pidfd names this process, whatever the PID.
+    if start_time(pid, proc_root) != scanned_start:
+        os.close(pidfd)
+        return None
+    return pidfd
+
+
+def scan(
+    root: Path, needles: Needles, own_pid: int, proc_root: Path
+) -> tuple[list[Finding], dict[int, int]]:
+    """The findings, and a pidfd per process finding (opened now, at scan time)."""
+    processes = read_processes(proc_root)
+    started = {p.pid: p.start_time for p in processes}
+    findings, pidfds = [], {}
+    for finding in poller_processes(processes, needles, own_pid):
+        assert finding.pid is not None
+        pidfd = open_target(finding.pid, started[finding.pid], proc_root)
+        if pidfd is not None:
+            pidfds[finding.pid] = pidfd
+            findings.append(finding)
     for path in _files(root, CRON_FILES):
         findings += cron_findings(str(path), _read(path) or "", needles)
     for path in _files(root, UNIT_FILES):
@@ -99,7 +140,7 @@ def scan(root: Path, needles: Needles, own_pid: int, proc_root: Path) -> list[Fi
             findings += unit_findings(str(path), _read(path) or "", needles)
     for path in _files(root, SUPERVISOR_FILES):
         findings += supervisor_findings(str(path), _read(path) or "", needles)
-    return findings
+    return findings, pidfds
 
 
 @dataclass
@@ -110,18 +151,17 @@ class Remover:
         argv, capture_output=True, text=True, check=False
     )
 
-    def stop_process(self, pid: int) -> str:
+    def stop_process(self, pidfd: int) -> str:
+        """SIGTERM through the pidfd; SIGKILL if it has not exited after the grace."""
         try:
-            os.kill(pid, signal.SIGTERM)
+            signal.pidfd_send_signal(pidfd, signal.SIGTERM)
         except ProcessLookupError:
             return "already gone"
-        deadline = time.monotonic() + self.grace
-        while time.monotonic() < deadline:
-            if not Path(f"/proc/{pid}").exists() or _is_zombie(pid):
-                return "stopped (SIGTERM)"
-            time.sleep(0.1)
+        # A pidfd becomes readable when its process exits.
+        if select.select([pidfd], [], [], self.grace)[0]:
+            return "stopped (SIGTERM)"
         try:
-            os.kill(pid, signal.SIGKILL)
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
         except ProcessLookupError:
             return "stopped (SIGTERM)"
         return f"killed (SIGKILL after {self.grace:g}s)"
@@ -136,29 +176,39 @@ class Remover:
         return "disabled" + (" and stopped" if self.root == Path("/") else "")
 
     def comment_lines(self, path: Path, lines: tuple[int, ...]) -> str:
+        if path.is_symlink():
+            return (
+                f"could not edit: {path} is a symlink (to {os.readlink(path)}); "
+                "comment the lines out by hand"
+            )
+        original = path.stat()
         text = path.read_text()
         backup = path.with_name(path.name + BACKUP_SUFFIX)
-        if not backup.exists():
-            backup.write_text(text)
+        with contextlib.suppress(FileExistsError):  # the first backup is the original
+            _write_new(backup, text, 0o600)
         temporary = path.with_name(path.name + ".tradebotd-tmp")
-        temporary.write_text(comment_out(text, lines, DISABLED_NOTE))
-        os.chmod(temporary, path.stat().st_mode)
+        temporary.unlink(missing_ok=True)  # a leftover (or a planted link) is removed
+        _write_new(temporary, comment_out(text, lines, DISABLED_NOTE), 0o600)
+        os.chown(temporary, original.st_uid, original.st_gid)
+        os.chmod(temporary, original.st_mode & 0o7777)
         temporary.replace(path)  # never half-written
         return f"commented out (backup {backup.name})"
 
-    def remove(self, finding: Finding) -> str:
+    def remove(self, finding: Finding, pidfds: dict[int, int]) -> str:
         if finding.kind == "process":
             assert finding.pid is not None
-            return self.stop_process(finding.pid)
+            return self.stop_process(pidfds[finding.pid])
         if finding.kind == "unit":
             return self.disable_unit(Path(finding.where))
         path = Path(finding.where.split(" [", 1)[0].rsplit(":", 1)[0])
         return self.comment_lines(path, finding.lines)
 
 
-def _is_zombie(pid: int) -> bool:
-    stat = _read(Path(f"/proc/{pid}/stat"))
-    return stat is not None and stat.rsplit(")", 1)[1].split()[0] == "Z"
+def _write_new(path: Path, text: str, mode: int) -> None:
+    """Create `path` (never an existing file or a link planted there) with `mode`."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
 
 
 def run_legacy_scan(
@@ -178,7 +228,22 @@ def run_legacy_scan(
     def say(line: str) -> None:
         out(redact(line))
 
-    findings = scan(root, needles, os.getpid(), proc_root)
+    findings, pidfds = scan(root, needles, os.getpid(), proc_root)
+    try:
+        return _report_and_remove(findings, pidfds, stop, root, grace, say)
+    finally:
+        for pidfd in pidfds.values():
+            os.close(pidfd)
+
+
+def _report_and_remove(
+    findings: list[Finding],
+    pidfds: dict[int, int],
+    stop: bool,
+    root: Path,
+    grace: float,
+    say: Callable[[str], None],
+) -> int:
     if not findings:
         say("legacy-scan: no other poller of this token found")
         return 0
@@ -192,7 +257,7 @@ def run_legacy_scan(
         if not stop:
             say(line)
             continue
-        result = remover.remove(finding)
+        result = remover.remove(finding, pidfds)
         failed += result.startswith("could not")
         say(f"{line} -> {result}")
     if stop and root == Path("/") and any(f.kind == "supervisor" for f in findings):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
+from datetime import datetime
 
 from daemon.commands.status import HealthFacts, assess, format_bytes
 from daemon.emulator.client import BotControl
+from daemon.store.outbox import DeadLetters
 from tests.commands.conftest import ADMIN, ask
 from tests.processes import DaemonProcess, Launch, NotifySocket
 
@@ -53,12 +56,13 @@ FACTS = HealthFacts(
     last_poll_age=1.5,
     database_ok=True,
     backlog=0,
-    dead_letters=0,
+    dead_letters=DeadLetters(0, None, None),
     disk_free=10 * 1024**3,
     watchdog_interval=45.0,
     watchdog_pings=3,
     lock_pid=os.getpid(),
     own_pid=os.getpid(),
+    now=datetime(2026, 11, 29, 12, 0),
 )
 
 
@@ -72,7 +76,9 @@ def test_assess_flags_each_failure_it_knows() -> None:
                     **FACTS.__dict__,
                     "in_conflict": True,
                     "database_ok": False,
-                    "dead_letters": 2,
+                    "dead_letters": DeadLetters(
+                        2, datetime(2026, 11, 27, 8, 0), datetime(2026, 11, 29, 9, 30)
+                    ),
                     "disk_free": 10,
                     "watchdog_interval": None,
                     "lock_pid": 1,
@@ -82,12 +88,25 @@ def test_assess_flags_each_failure_it_knows() -> None:
     )
     assert bad["telegram polling"] == "FAIL: another poller holds the token (409 Conflict)"
     assert bad["database"] == "FAIL: write/read probe"
-    assert bad["outbox"] == "WARN: 0 waiting, 2 dead letters"
+    assert bad["outbox"] == (
+        "WARN: 0 waiting, 2 dead letters since 2026-11-27 08:00 UTC (newest 2026-11-29 09:30);"
+        " see /logs, then clear them with `tradebotd db clear-dead-letters`"
+    )
     assert bad["disk"].startswith("WARN: ")
     assert bad["watchdog"] == "WARN: not enabled (no WatchdogSec=)"
     assert bad["lock"] == "FAIL: lock file names pid 1"
     stalled = dict(assess(FACTS.__class__(**{**FACTS.__dict__, "poll_alive": False})))
     assert stalled["telegram polling"] == "FAIL: no poll answered for 1.5s"
+
+
+def test_old_dead_letters_do_not_keep_health_at_warn_forever() -> None:
+    """One dead letter from days ago is mentioned, with how to clear it, but is ok."""
+    old = DeadLetters(1, datetime(2026, 11, 20, 8, 0), datetime(2026, 11, 20, 8, 0))
+    verdict = dict(assess(replace(FACTS, dead_letters=old)))["outbox"]
+    assert verdict == (
+        "ok: 0 waiting, 1 dead letters since 2026-11-20 08:00 UTC (newest 2026-11-20 08:00);"
+        " see /logs, then clear them with `tradebotd db clear-dead-letters`"
+    )
 
 
 def test_byte_sizes_read_well() -> None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.processes import TRADEBOTD
 
 SYSTEMD = Path("/usr/lib/systemd/systemd")
 UNITS = Path(__file__).resolve().parent.parent.parent / "units"
@@ -36,7 +37,7 @@ ReadWritePaths={writable}
 EnvironmentFile=
 EnvironmentFile={env_file}
 ExecStart=
-ExecStart={python} -m daemon {arguments}
+ExecStart={tradebotd} {arguments}
 """
 
 
@@ -44,7 +45,7 @@ def adapt_to_test(env_file: Path, writable: Path, arguments: str, extra: str = "
     """A drop-in that runs a shipped unit in this test's environment."""
     return (
         ADAPT_TO_TEST.format(
-            writable=writable, env_file=env_file, python=sys.executable, arguments=arguments
+            writable=writable, env_file=env_file, tradebotd=TRADEBOTD, arguments=arguments
         )
         + extra
     )

@@ -7,7 +7,9 @@ from daemon.ops.legacy import (
     ProcessInfo,
     comment_out,
     cron_findings,
+    in_own_unit,
     poller_processes,
+    program_name,
     supervisor_findings,
     unit_findings,
 )
@@ -105,3 +107,58 @@ def test_units_and_supervisor_programs_are_found() -> None:
     assert finding.where == "/etc/supervisor/conf.d/bots.conf [program:oldbot]"
     assert finding.lines == (4, 5, 6)  # the section header and its settings
     assert supervisor_findings("x", comment_out(conf, finding.lines, "disabled"), NEEDLES) == []
+
+
+def test_script_matching_is_by_exact_argument_not_substring() -> None:
+    """--script bot.py: `python3 /srv/oldbot/bot.py` runs it; robot.py, otherbot.py,
+    `vim bot.py` and `python3 -m bot` do not."""
+    needles = Needles(TOKEN, scripts=("bot.py",))
+    processes = [
+        proc(70, 1, "/usr/bin/python3", "/srv/oldbot/bot.py"),
+        proc(71, 1, "python3", "robot.py"),
+        proc(72, 1, "python3", "otherbot.py"),
+        proc(73, 1, "vim", "bot.py"),
+        proc(74, 1, "python3", "-m", "bot"),
+        proc(75, 1, "python3", "-u", "-X", "dev", "bot.py"),
+        proc(76, 1, "./bot.py"),
+        proc(77, 1, "less", "/srv/oldbot/bot.py"),
+    ]
+    assert [f.pid for f in poller_processes(processes, needles, own_pid=99)] == [70, 75, 76]
+    absolute = Needles(TOKEN, scripts=("/srv/oldbot/bot.py",))
+    assert [f.pid for f in poller_processes(processes, absolute, own_pid=99)] == [70]
+
+
+def test_script_matching_in_configuration_lines_is_by_word() -> None:
+    needles = Needles(TOKEN, scripts=("bot.py",))
+    assert cron_findings("c", "@reboot python3 /srv/robot.py\n", needles) == []
+    assert cron_findings("c", "@reboot vim-backup otherbot.py\n", needles) == []
+    [found] = unit_findings("u", "[Service]\nExecStart=/usr/bin/python3 /srv/bot.py\n", needles)
+    assert found.reason == "runs bot.py"
+
+
+def test_a_shell_that_exports_the_token_is_spared_its_poller_is_not() -> None:
+    """A login shell (or tmux, sudo) with the token exported is not a poller; the
+    python it started is, even though its parent matched nothing."""
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN}
+    processes = [
+        proc(80, 1, "-bash", env=env),
+        proc(81, 80, "python3", "poll.py", env=env),
+        proc(82, 1, "tmux: server", env=env),
+        proc(83, 82, "/usr/bin/zsh", env=env),
+        proc(84, 1, "sudo", "-E", "python3", "x.py", env=env),
+        proc(85, 84, "python3", "x.py", env=env),
+    ]
+    assert program_name(("-bash",)) == "bash"
+    assert [f.pid for f in poller_processes(processes, NEEDLES, own_pid=99)] == [81, 85]
+
+
+def test_own_units_are_spared_by_exact_name_only() -> None:
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN}
+    processes = [
+        proc(90, 1, "python3", "a.py", env=env, cgroup="0::/system.slice/tradebotd.service"),
+        proc(91, 1, "python3", "b.py", env=env, cgroup="0::/system.slice/tradebotd-digest.service"),
+        proc(92, 1, "python3", "c.py", env=env, cgroup="0::/system.slice/old-tradebotd.service"),
+        proc(93, 1, "python3", "d.py", env=env, cgroup="0::/system.slice/tradebotd.service.bak"),
+    ]
+    assert [f.pid for f in poller_processes(processes, NEEDLES, own_pid=99)] == [92, 93]
+    assert in_own_unit("12:pids:/system.slice/tradebotd.service\n0::/system.slice/x")

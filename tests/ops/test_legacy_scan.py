@@ -125,3 +125,88 @@ def test_a_token_on_a_legacy_command_line_is_not_printed_back(
     assert "has the token in its command line" in result.stdout
     assert TOKEN.split(":", 1)[1] not in result.stdout + result.stderr
     assert "424242:<redacted>" in result.stdout
+
+
+def test_stop_signals_only_the_real_poller_among_lookalikes(
+    tmp_path: Path, processes: list[subprocess.Popen[str]]
+) -> None:
+    """Real processes: `python3 bot.py` is stopped; robot.py, otherbot.py, `vim bot.py`
+    and a shell that exports the token (around its own poller) are left alone, and the
+    shell's child poller is stopped."""
+    scripts = tmp_path / "srv"
+    scripts.mkdir()
+    for name in ("bot.py", "robot.py", "otherbot.py", "poll.py"):
+        (scripts / name).write_text(SLEEPER.format(setup=""))
+
+    def run(
+        argv: list[str], env: dict[str, str] | None = None, **kw: object
+    ) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            argv,
+            env={"PATH": os.environ["PATH"], **(env or {})},
+            stdout=subprocess.PIPE,
+            text=True,
+            **kw,  # type: ignore[call-overload]
+        )
+        processes.append(process)
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "up"
+        return process
+
+    bot = run([sys.executable, str(scripts / "bot.py")])
+    robot = run([sys.executable, str(scripts / "robot.py")])
+    otherbot = run([sys.executable, str(scripts / "otherbot.py")])
+    # argv[0] "vim", argv[1] bot.py: an editor open on the script (python stands in).
+    vim = run(["vim", str(scripts / "bot.py")], executable=sys.executable)
+    shell = run(
+        ["bash", "-c", f"{sys.executable} {scripts / 'poll.py'}; echo shell-still-here; sleep 120"],
+        env={"TELEGRAM_BOT_TOKEN": TOKEN},
+    )
+    result = legacy_scan(tmp_path / "root", "--stop", "--script", "bot.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert bot.wait(5) == -15
+    assert shell.stdout is not None
+    assert shell.stdout.readline().strip() == "shell-still-here"  # its poller was stopped
+    for spared in (robot, otherbot, vim, shell):
+        assert spared.poll() is None
+    assert f"pid {shell.pid}" not in result.stdout
+    assert result.stdout.count("legacy-scan: process pid ") == 2
+
+
+def test_edits_keep_mode_and_owner_back_up_privately_and_refuse_symlinks(
+    tmp_path: Path,
+) -> None:
+    legacy_tree(tmp_path)
+    cron = tmp_path / "etc/cron.d/oldbot"
+    os.chmod(cron, 0o640)
+    if os.getuid() == 0:
+        os.chown(cron, 65534, 65534)
+    # An older backup is the original: it is never overwritten.
+    backup = tmp_path / "etc/cron.d/oldbot.tradebotd-backup"
+    backup.write_text("the very first original\n")
+    # A supervisor file that is a link to somewhere else is refused, not rewritten.
+    real = tmp_path / "elsewhere.conf"
+    real.write_text("[program:oldbot]\ncommand=python /srv/oldbot/bot.py\n")
+    (tmp_path / "etc/supervisor/conf.d/bots.conf").unlink()
+    (tmp_path / "etc/supervisor/conf.d/bots.conf").symlink_to(real)
+    result = legacy_scan(tmp_path, "--stop", "--script", "/srv/oldbot/bot.py")
+    assert result.returncode == 1  # one removal could not be done
+    stat = cron.stat()
+    assert stat.st_mode & 0o7777 == 0o640
+    if os.getuid() == 0:
+        assert (stat.st_uid, stat.st_gid) == (65534, 65534)
+    assert cron.read_text().startswith("# disabled by tradebotd legacy-scan: @reboot")
+    assert backup.read_text() == "the very first original\n"
+    assert f"is a symlink (to {real}); comment the lines out by hand" in result.stdout
+    assert real.read_text().startswith("[program:oldbot]")
+    fresh = tmp_path / "etc/systemd/system"
+    assert not any(p.name.endswith(".tradebotd-tmp") for p in fresh.parent.rglob("*"))
+
+
+def test_a_new_backup_is_private(tmp_path: Path) -> None:
+    legacy_tree(tmp_path)
+    os.chmod(tmp_path / "etc/cron.d/oldbot", 0o644)
+    assert legacy_scan(tmp_path, "--stop", "--script", "/srv/oldbot/bot.py").returncode == 0
+    backup = tmp_path / "etc/cron.d/oldbot.tradebotd-backup"
+    assert backup.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "etc/cron.d/oldbot").stat().st_mode & 0o777 == 0o644

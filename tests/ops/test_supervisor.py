@@ -16,7 +16,7 @@ from supervisor.xmlrpc import SupervisorTransport
 
 from daemon.emulator.client import BotControl
 from daemon.emulator.launcher import REPO
-from tests.processes import FAST_CONFIG, wait_until
+from tests.processes import FAST_CONFIG, TRADEBOTD, wait_until
 
 SUPERVISORD = Path(sys.executable).parent / "supervisord"
 ADMIN = 871
@@ -32,7 +32,7 @@ class Supervisord:
         self.log = workdir / "tradebotd.log"
         shipped = (REPO / "etc/supervisor/tradebotd.conf").read_text()
         program = (
-            shipped.replace("/opt/tradebotd/venv/bin/python", sys.executable)
+            shipped.replace("/opt/tradebotd/venv/bin/tradebotd", TRADEBOTD)
             .replace("/etc/tradebotd/tradebotd.env", str(env_file))
             .replace("/var/lib/tradebotd", str(workdir / "state"))
             .replace("/var/log/tradebotd", str(workdir))
