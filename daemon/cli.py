@@ -109,7 +109,7 @@ def legacy_scan_command(args: argparse.Namespace) -> int:
     from daemon.ops.legacy import Needles
     from daemon.ops.legacy_scan import run_legacy_scan
 
-    loaded = _settings_or_exit(require_token=True)
+    loaded = _settings_or_exit(require_token=True, env_file=args.env_file)
     if isinstance(loaded, int):
         return loaded
     settings, _ring = loaded
@@ -261,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a legacy bot script; processes and entries running it count (repeatable)",
     )
     legacy.add_argument("--root", type=Path, default=Path("/"), help="scan files below this")
+    legacy.add_argument("--env-file", type=Path, help=ENV_FILE_HELP)
     legacy.add_argument(
         "--grace", type=positive_seconds, default=10.0, help="SIGTERM to SIGKILL, seconds"
     )

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Install (or upgrade) tradebotd as a systemd service. Run as root: `make install`.
 #
-#   TELEGRAM_BOT_TOKEN, ADMIN_IDS, TELEGRAM_API_URL  values for a new env file (else asked
-#                                                    on a terminal; never echoed)
+#   TELEGRAM_BOT_TOKEN_FILE=/root/token              a file holding the token (first line),
+#                                                    for a new env file; or an exported
+#                                                    TELEGRAM_BOT_TOKEN; else asked on a
+#                                                    terminal (never echoed). The token never
+#                                                    appears on a command line.
+#   ADMIN_IDS, TELEGRAM_API_URL                      values for a new env file (else asked)
 #   LEGACY_SCRIPTS="/srv/bot/bot.py …"               old bot scripts to hunt down
 #   DESTDIR=/tmp/root                                install into a directory tree only:
 #                                                    no user, no systemctl, no scan
@@ -25,6 +29,8 @@ LIVE=1
 
 say() { echo "install: $*"; }
 die() { echo "install: $*" >&2; exit 1; }
+# shellcheck source=scripts/install-lib.sh
+. "$SRC/scripts/install-lib.sh"
 
 [ "$LIVE" = 0 ] || [ "$(id -u)" = 0 ] || die "run as root (or set DESTDIR to install into a directory)"
 if [ "$UPGRADE" = 1 ] && [ ! -f "$CONF/tradebotd.env" ]; then
@@ -32,9 +38,11 @@ if [ "$UPGRADE" = 1 ] && [ ! -f "$CONF/tradebotd.env" ]; then
 fi
 
 # --- 1. the settings a new env file needs ------------------------------------------------
-if [ ! -f "$CONF/tradebotd.env" ] && [ -t 0 ]; then
-    [ -n "${TELEGRAM_BOT_TOKEN:-}" ] || { read -rsp "Telegram bot token (from @BotFather): " TELEGRAM_BOT_TOKEN; echo; }
-    [ -n "${ADMIN_IDS:-}" ] || read -rp "Admin Telegram user ids (comma-separated): " ADMIN_IDS
+if [ ! -f "$CONF/tradebotd.env" ]; then
+    read_token || exit 1
+    if [ -t 0 ] && [ -z "${ADMIN_IDS:-}" ]; then
+        read -rp "Admin Telegram user ids (comma-separated): " ADMIN_IDS
+    fi
 fi
 
 # --- 2. the service user -------------------------------------------------------------------
@@ -62,13 +70,8 @@ for unit in "$SRC"/units/*.service "$SRC"/units/*.timer; do
 done
 if [ ! -f "$CONF/tradebotd.env" ]; then
     umask 027
-    sed -e "s|^TELEGRAM_BOT_TOKEN=.*|TELEGRAM_BOT_TOKEN=${TELEGRAM_BOT_TOKEN:-}|" \
-        -e "s|^ADMIN_IDS=.*|ADMIN_IDS=${ADMIN_IDS:-}|" \
-        -e "s|^POLLING_ENABLED=.*|POLLING_ENABLED=1|" \
-        "$SRC/etc/tradebotd.env.sample" > "$CONF/tradebotd.env.tmp"
-    if [ -n "${TELEGRAM_API_URL:-}" ]; then
-        echo "TELEGRAM_API_URL=$TELEGRAM_API_URL" >> "$CONF/tradebotd.env.tmp"
-    fi
+    rm -f "$CONF/tradebotd.env.tmp"
+    write_env_file "$SRC/etc/tradebotd.env.sample" "$CONF/tradebotd.env.tmp"
     chmod 0640 "$CONF/tradebotd.env.tmp"
     [ "$LIVE" = 1 ] && chown root:tradebotd "$CONF/tradebotd.env.tmp"
     mv "$CONF/tradebotd.env.tmp" "$CONF/tradebotd.env"
@@ -78,14 +81,14 @@ else
 fi
 [ -f "$CONF/config.toml" ] || install -m 0644 "$SRC/etc/config.toml.sample" "$CONF/config.toml"
 
-token_set() { grep -Eq '^TELEGRAM_BOT_TOKEN=.+' "$CONF/tradebotd.env"; }
+token_set() { [ -n "$(env_value "$CONF/tradebotd.env" TELEGRAM_BOT_TOKEN)" ]; }
 fill_in() {
     say "no token yet: fill in TELEGRAM_BOT_TOKEN and ADMIN_IDS in $CONF/tradebotd.env,"
     say "then run: systemctl start tradebotd"
 }
 
 # The venv was built as venv.new: its scripts' shebangs and activate files name that
-# path. Point them at the final one (python -m daemon would work regardless).
+# path. Point them at the final one.
 swap_venv() {
     rm -rf "$VENV.old"
     if [ -d "$VENV" ]; then mv "$VENV" "$VENV.old"; fi
@@ -103,7 +106,9 @@ fi
 
 # --- 5. swap the venv and (re)start: stop before start, never two pollers -----------------
 systemctl daemon-reload
+arm_restore
 systemctl stop tradebotd.service 2>/dev/null || true
+SERVICE_STOPPED=1
 swap_venv
 systemctl enable --quiet tradebotd-digest.timer tradebotd-digest-weekly.timer
 systemctl start tradebotd-digest.timer tradebotd-digest-weekly.timer
@@ -115,27 +120,35 @@ if ! token_set; then
 fi
 
 # --- 6. legacy pollers go before the service comes ------------------------------------------
-set -a; . "$CONF/tradebotd.env"; set +a
+# The env file is read as data by tradebotd itself, never sourced as shell.
+legacy=${LEGACY_SCRIPTS:-$(env_value "$CONF/tradebotd.env" LEGACY_SCRIPTS)}
 scripts=()
-for script in ${LEGACY_SCRIPTS:-}; do scripts+=(--script "$script"); done
-"$VENV/bin/python" -m daemon legacy-scan --stop "${scripts[@]}"
+for script in $legacy; do scripts+=(--script "$script"); done
+"$VENV/bin/tradebotd" legacy-scan --stop --env-file "$CONF/tradebotd.env" "${scripts[@]}"
 
 since=$(date '+%Y-%m-%d %H:%M:%S')
 systemctl enable --quiet tradebotd.service
 systemctl restart tradebotd.service
+SERVICE_STOPPED=0
+marker=$(start_marker "$CONF/tradebotd.env")
 journal() { journalctl -u tradebotd.service --since "$since" --no-pager -q -o cat; }
 for _ in $(seq 60); do
-    journal | grep -q "Polling service started successfully" && break
+    journal | grep -qF "$marker" && break
     sleep 0.5
 done
-if ! journal | grep -q "Polling service started successfully"; then
+if ! journal | grep -qF "$marker"; then
     systemctl --no-pager status tradebotd.service || true
-    die "tradebotd did not report polling within 30 s"
+    die "tradebotd did not log \"$marker\" within 30 s"
 fi
-# Watch a little longer: another poller somewhere would show as a 409 by now.
-sleep "${OBSERVE_SECONDS:-5}"
-if journal | grep -q "409"; then
-    journal | grep "409" >&2
-    die "tradebotd sees 409 Conflict: another poller still uses this token (see above)"
-fi
-say "tradebotd is polling, no 409 in ${OBSERVE_SECONDS:-5} s (journalctl -u tradebotd)"
+case "$marker" in
+    Polling*)
+        # Watch a little longer: another poller somewhere would show as a 409 by now.
+        sleep "${OBSERVE_SECONDS:-5}"
+        conflicts=$(journal | conflict_lines)
+        if [ -n "$conflicts" ]; then
+            printf '%s\n' "$conflicts" >&2
+            die "tradebotd sees 409 Conflict: another poller still uses this token (see above)"
+        fi
+        say "tradebotd is polling, no 409 in ${OBSERVE_SECONDS:-5} s (journalctl -u tradebotd)" ;;
+    *) say "tradebotd started: $marker (journalctl -u tradebotd)" ;;
+esac

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import pty
+import re
 import select
+import shutil
 import stat
 import subprocess
 from pathlib import Path
@@ -141,3 +143,85 @@ def test_upgrade_needs_an_installation(tmp_path: Path) -> None:
     result = make("upgrade", tmp_path)
     assert result.returncode != 0
     assert f"install: nothing to upgrade at {tmp_path}: run make install first" in result.stderr
+
+
+# Commands the installer could hand a token to; each is wrapped to record its arguments.
+WRAPPED = [
+    "sed",
+    "grep",
+    "install",
+    "mv",
+    "cp",
+    "chmod",
+    "chown",
+    "mkdir",
+    "rm",
+    "cat",
+    "tee",
+    "awk",
+    "env",
+    "xargs",
+    "head",
+    "tail",
+    "cut",
+    "tr",
+    "date",
+    "seq",
+    "id",
+    "basename",
+    "dirname",
+    "readlink",
+    "printf",
+    "echo",
+    "touch",
+    "ln",
+    "find",
+    "sort",
+]
+
+
+def test_the_token_never_reaches_a_command_line(tmp_path: Path) -> None:
+    """From TELEGRAM_BOT_TOKEN_FILE into the env file through shell builtins only: every
+    external command the install runs is wrapped, and none was given the token."""
+    wrappers, log = tmp_path / "bin", tmp_path / "argv.log"
+    wrappers.mkdir()
+    for name in WRAPPED:
+        real = shutil.which(name)
+        if real is None:
+            continue
+        wrapper = wrappers / name
+        wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "{name} $*" >> "{log}"\nexec {real} "$@"\n')
+        wrapper.chmod(0o755)
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    root = tmp_path / "root"
+    result = subprocess.run(
+        ["make", "--no-print-directory", "install", f"DESTDIR={root}"],
+        cwd=REPO,
+        env={
+            "PATH": f"{wrappers}:{os.environ['PATH']}",
+            "HOME": os.environ.get("HOME", "/root"),
+            "TELEGRAM_BOT_TOKEN_FILE": str(token_file),
+            "ADMIN_IDS": "42",
+        },
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"TELEGRAM_BOT_TOKEN={TOKEN}\n" in (root / "etc/tradebotd/tradebotd.env").read_text()
+    recorded = log.read_text()
+    assert "chmod 0640" in recorded  # the wrappers did see the install's commands
+    assert TOKEN.split(":", 1)[1] not in recorded
+    assert TOKEN.split(":", 1)[1] not in result.stdout + result.stderr
+
+
+def test_docs_never_show_a_token_on_a_command_line() -> None:
+    """`TELEGRAM_BOT_TOKEN=… make …` puts the token in shell history and teaches it."""
+    on_a_command = re.compile(
+        r"(sudo\s+)?TELEGRAM_BOT_TOKEN=\S+\s+(\S+=\S*\s+)*(sudo|make|tradebotd|python|env)\b"
+    )
+    for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        for line in doc.read_text().splitlines():
+            assert not on_a_command.search(line), f"{doc.name}: {line}"
