@@ -129,7 +129,7 @@ def supervisor_watchdog_command(args: argparse.Namespace) -> int:
         return loaded
     settings, _ring = loaded
     stale_after = args.stale_after or 3 * settings.heartbeat_interval + 30
-    return listen(settings, args.program, stale_after)
+    return listen(settings.state_directory, args.program, stale_after)
 
 
 def db_upgrade_command(args: argparse.Namespace) -> int:

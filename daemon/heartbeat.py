@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 
 from loguru import logger
 
@@ -22,6 +23,25 @@ from daemon.store.database import Store, StoreUnavailable
 from daemon.systemd import Notifier
 from daemon.vitals import Vitals, format_age, heartbeat_line, status_line
 from daemon.waiting import pause
+
+# The heartbeat stamp in the state directory: what supervisor's watchdog listener reads
+# (it never opens the database). Written only while the daemon does its job.
+STAMP_NAME = "heartbeat"
+
+
+def write_stamp(path: Path, now: datetime) -> None:
+    """Replace the stamp atomically (a reader never sees half a line)."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(now.replace(tzinfo=UTC).isoformat() + "\n")
+    temporary.replace(path)
+
+
+def read_stamp(path: Path) -> float | None:
+    """The stamp as epoch seconds, or None when missing or unreadable."""
+    try:
+        return datetime.fromisoformat(path.read_text().strip()).timestamp()
+    except (OSError, ValueError):
+        return None
 
 
 class Heartbeat:
@@ -36,6 +56,7 @@ class Heartbeat:
         ring: RingBuffer,
         clock: Callable[[], float] = time.monotonic,
         retention: Callable[[], RetentionSettings] = RetentionSettings,
+        stamp: Path | None = None,
     ):
         self._vitals = vitals
         self._notifier = notifier
@@ -47,6 +68,7 @@ class Heartbeat:
         self._withholding = False
         self._ring = ring
         self._retention = retention
+        self._stamp = stamp
         self._last_beat: datetime | None = None
 
     def poll_loop_alive(self) -> bool:
@@ -80,6 +102,11 @@ class Heartbeat:
             # The line and STATUS still go out; the record waits for the next beat.
             logger.error("heartbeat not stored: {}", exc)
             doing_its_job = False
+        if doing_its_job and self._stamp is not None:
+            try:
+                write_stamp(self._stamp, now)
+            except OSError as exc:
+                logger.error("heartbeat stamp {} not written: {}", self._stamp, exc)
         self._last_beat = now if doing_its_job else None
         if not doing_its_job:
             vitals.state = "stalled"

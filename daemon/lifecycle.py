@@ -27,7 +27,7 @@ from daemon import __version__, guard
 from daemon.commands.catalogue import build_registry
 from daemon.commands.registry import Services
 from daemon.config import EX_CONFIG, ConfigError, Settings, load_settings
-from daemon.heartbeat import Heartbeat
+from daemon.heartbeat import STAMP_NAME, Heartbeat
 from daemon.logs import RingBuffer, setup_logging
 from daemon.store import events, keys, outbox, progress, schema
 from daemon.store.database import Store, open_database
@@ -306,6 +306,7 @@ class Daemon:
             self.ring,
             self.clock,
             retention=lambda: self.settings.retention,
+            stamp=settings.state_directory / STAMP_NAME,
         )
         sender_stop = asyncio.Event()
         tasks = {

@@ -3,8 +3,10 @@ poller restarted by the watchdog listener, a crash restarted with back-off, clea
 
 from __future__ import annotations
 
+import getpass
 import os
 import signal
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -36,11 +38,13 @@ class Supervisord:
             .replace("/etc/tradebotd/tradebotd.env", str(env_file))
             .replace("/var/lib/tradebotd", str(workdir / "state"))
             .replace("/var/log/tradebotd", str(workdir))
-            .replace("user=tradebotd\n", "")  # the test is not root's tradebotd user
+            # user= stays, naming the test's own user (there is no tradebotd user here).
+            .replace("user=tradebotd\n", f"user={getpass.getuser()}\n")
             .replace("startsecs=10", "startsecs=1")
-            # Heartbeats come every second here: four silent seconds are stale.
+            # Heartbeats come every second here; 12 silent seconds are stale (more than
+            # the 10 s a restarted daemon waits after a failure before it polls again).
             .replace(
-                "--program tradebotd --env-file", "--program tradebotd --stale-after 4 --env-file"
+                "--program tradebotd --env-file", "--program tradebotd --stale-after 12 --env-file"
             )
         )
         (workdir / "state").mkdir()
@@ -102,6 +106,10 @@ def test_supervisor_runs_restarts_and_stops_the_daemon(
     )
     bot.send_text(from_user=ADMIN, text="/start")
     bot.wait_for_sent(chat_id=ADMIN)
+    # umask=077: the database and the stamp are the service user's alone.
+    for name in ("tradebotd.db", "heartbeat"):
+        wait_until((tmp_path / "state" / name).exists, 10, name)
+        assert stat.S_IMODE((tmp_path / "state" / name).stat().st_mode) & 0o077 == 0, name
 
     # getUpdates hangs: heartbeats stop, the listener restarts the program.
     rpc = supervisord.rpc.supervisor
@@ -116,10 +124,12 @@ def test_supervisor_runs_restarts_and_stops_the_daemon(
     )
     watchdog_log = (tmp_path / "watchdog.log").read_text()
     assert "no heartbeat for " in watchdog_log
-    assert f"(pid {first_pid}): restarting tradebotd" in watchdog_log
+    assert f"(pid {first_pid}): restarting tradebotd (SIGABRT)" in watchdog_log
+    # faulthandler's dump of the hung poller, as under systemd's watchdog.
+    assert "Fatal Python error: Aborted" in supervisord.daemon_log()
 
     # A crash: supervisor restarts at once, the daemon waits before calling Telegram.
-    # (The listener is stopped first: its 4 s limit is shorter than that wait.)
+    # (The listener is stopped first: the kill itself is the test here.)
     rpc.stopProcess("tradebotd-watchdog", True)
     os.kill(int(supervisord.info()["pid"]), signal.SIGKILL)
     wait_until(
@@ -136,3 +146,36 @@ def test_supervisor_runs_restarts_and_stops_the_daemon(
     assert supervisord.info()["exitstatus"] == 0
     assert "stopped after" in supervisord.daemon_log()
     assert bot.counters()["conflicts"] == 0
+
+
+def test_the_watchdog_listener_creates_no_file(tmp_path: Path) -> None:
+    """Ticks against a state directory without a daemon or database: the listener
+    answers the protocol and leaves the directory empty (a database file it created,
+    as another user, could lock the daemon out)."""
+    state = tmp_path / "state"
+    state.mkdir()
+    listener = subprocess.Popen(
+        [TRADEBOTD, "supervisor-watchdog", "--program", "tradebotd", "--stale-after", "1"],
+        env={"PATH": os.environ["PATH"], "STATE_DIRECTORY": str(state)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert listener.stdin is not None
+    assert listener.stdout is not None
+    try:
+        for serial in range(3):
+            assert listener.stdout.readline() == "READY\n"
+            payload = "when:1"
+            listener.stdin.write(
+                f"ver:3.0 server:supervisor serial:{serial} pool:w poolserial:{serial} "
+                f"eventname:TICK_5 len:{len(payload)}\n{payload}"
+            )
+            listener.stdin.flush()
+            assert listener.stdout.readline() == "RESULT 2\n"
+            assert listener.stdout.read(2) == "OK"
+    finally:
+        listener.kill()
+        listener.wait()
+    assert list(state.iterdir()) == []
