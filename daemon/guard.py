@@ -67,21 +67,23 @@ def flock_holders(proc_locks: str, major: int, minor: int, inode: int) -> list[i
     """PIDs holding a FLOCK on the file (major:minor:inode), from /proc/locks. Pure.
 
     Lines read "1: FLOCK  ADVISORY  WRITE 4242 08:01:1234567 0 EOF" (device numbers in
-    hex); a waiting lock ("1: -> FLOCK …") is not held and is skipped."""
+    hex); a waiting lock ("1: -> FLOCK …") is not held and is skipped. A holder outside
+    the reader's PID namespace is listed with PID 0: held, by a process not seen here."""
     wanted = f"{major:02x}:{minor:02x}:{inode}"
     holders = []
     for line in proc_locks.splitlines():
         fields = line.split()
         if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == wanted:
-            pid = ascii_int(fields[4], 1, PID_MAX)
+            pid = ascii_int(fields[4], 0, PID_MAX)
             if pid is not None:
                 holders.append(pid)
     return holders
 
 
 def live_holder(path: Path, proc: Path = Path("/proc")) -> int | None:
-    """The PID of a live process holding the poller lock at `path`, or None: read from
-    the kernel's lock table, so a stale PID in the file (a kill -9) never counts."""
+    """The PID of a live process holding the poller lock at `path` (0: one this process
+    cannot see), or None: read from the kernel's lock table, so a stale PID in the file
+    (a kill -9) never counts."""
     try:
         stat = path.stat()
         table = (proc / "locks").read_text()
@@ -91,16 +93,43 @@ def live_holder(path: Path, proc: Path = Path("/proc")) -> int | None:
     return holders[0] if holders else None
 
 
+def lock_is_held(path: Path) -> bool:
+    """True while some process holds the lock at `path`, asked without /proc (the digest
+    unit's sandbox hides /proc/locks): a shared lock is tried and, when it is granted,
+    dropped at once. take_lock_file waits out such a probe."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)  # never creates the file
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # releases the probe's lock, if it got one
+    return False
+
+
+# A probe (lock_is_held) holds the lock for microseconds: wait that out before deciding
+# that another copy runs.
+PROBE_PATIENCE = 20  # tries, 10 ms apart
+
+
 def take_lock_file(path: Path) -> int:
     """Lock `path` exclusively (non-blocking) and write our PID; returns the fd to keep."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        os.close(fd)
-        if exc.errno in (errno.EWOULDBLOCK, errno.EACCES):
-            raise AlreadyRunning(read_pid(path), f"the lock {path}") from None
-        raise
+    for attempt in range(PROBE_PATIENCE):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
+                os.close(fd)
+                raise
+            if attempt == PROBE_PATIENCE - 1:
+                os.close(fd)
+                raise AlreadyRunning(read_pid(path), f"the lock {path}") from None
+            time.sleep(0.01)
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
     return fd

@@ -30,7 +30,7 @@ from daemon.config import EX_CONFIG, ConfigError, Settings, load_settings
 from daemon.heartbeat import STAMP_NAME, Heartbeat
 from daemon.logs import RingBuffer, setup_logging
 from daemon.store import events, keys, outbox, progress, schema
-from daemon.store.database import Store, open_database
+from daemon.store.database import DAEMON_BUSY_TIMEOUT, Store, open_database
 from daemon.systemd import Notifier, watchdog_interval
 from daemon.telegram import dispatch
 from daemon.telegram.backoff import Backoff
@@ -82,7 +82,7 @@ class Daemon:
     # --- start ---------------------------------------------------------------------------
 
     def _open_store(self) -> Store:
-        db = open_database(self.settings.database_url)
+        db = open_database(self.settings.database_url, busy_timeout=DAEMON_BUSY_TIMEOUT)
         try:
             for step in schema.upgrade(db, automatic_only=True):
                 logger.info("database: {}", step)

@@ -89,30 +89,11 @@ def test_values_from_the_environment() -> None:
             {**BASE, "DATABASE_URL": "mysql://db/x"},
             "DATABASE_URL: 'mysql://db/x' is not a sqlite:/// or postgresql:// URL",
         ),
-    ],
-)
-def test_bad_values_name_the_variable_and_quote_the_value(
-    environ: dict[str, str], message: str
-) -> None:
-    assert error_for(environ) == message
-
-
-def test_durations_take_seconds_or_a_unit(tmp_path: Path) -> None:
-    """Existing numeric values keep working; strings carry a unit."""
-    path = tmp_path / "config.toml"
-    path.write_text(
-        '[polling]\nwatchdog_grace = "2m"\n[retention]\ndead_letters = "2d"\nevents = 864000\n'
-    )
-    settings = load_settings({**BASE, "TRADEBOTD_CONFIG": str(path)})
-    assert settings.polling.watchdog_grace == 120.0
-    assert settings.retention.dead_letters == 2 * 86400.0
-    assert settings.retention.events == 864000.0
-    assert settings.retention.processed_updates == 3 * 86400.0  # the default
-
-
-@pytest.mark.parametrize(
-    ("environ", "message"),
-    [
+        (
+            # A password (with an '@' in it) is never quoted back.
+            {**BASE, "DATABASE_URL": "mysql://bot:pa@ss@db/x"},
+            "DATABASE_URL: 'mysql://bot:<redacted>@db/x' is not a sqlite:/// or postgresql:// URL",
+        ),
         # Unicode digits pass str.isdigit() but are not numbers here.
         (
             {**BASE, "ADMIN_IDS": "4²"},
@@ -142,8 +123,23 @@ def test_durations_take_seconds_or_a_unit(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_numbers_are_ascii_finite_and_in_range(environ: dict[str, str], message: str) -> None:
+def test_bad_values_name_the_variable_and_quote_the_value(
+    environ: dict[str, str], message: str
+) -> None:
     assert error_for(environ) == message
+
+
+def test_durations_take_seconds_or_a_unit(tmp_path: Path) -> None:
+    """Existing numeric values keep working; strings carry a unit."""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[polling]\nwatchdog_grace = "2m"\n[retention]\ndead_letters = "2d"\nevents = 864000\n'
+    )
+    settings = load_settings({**BASE, "TRADEBOTD_CONFIG": str(path)})
+    assert settings.polling.watchdog_grace == 120.0
+    assert settings.retention.dead_letters == 2 * 86400.0
+    assert settings.retention.events == 864000.0
+    assert settings.retention.processed_updates == 3 * 86400.0  # the default
 
 
 def test_sixteen_digit_admin_ids_are_accepted() -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -160,3 +162,22 @@ def test_another_users_squatter_on_the_guard_name_cannot_block_the_daemon(
     finally:
         squatter.kill()
         squatter.wait()
+
+
+def test_a_held_lock_is_seen_without_proc_and_a_probe_never_blocks_a_start(
+    tmp_path: Path, holder: subprocess.Popen[str]
+) -> None:
+    """lock_is_held asks with a shared lock (the digest's sandbox hides /proc/locks);
+    a copy starting while a probe holds it briefly still gets the lock."""
+    lock = tmp_path / "held" / "tradebotd.lock"
+    assert guard.lock_is_held(lock)
+    holder.kill()
+    holder.wait()
+    assert not guard.lock_is_held(lock)
+    assert not guard.lock_is_held(tmp_path / "nowhere" / "tradebotd.lock")
+    assert not (tmp_path / "nowhere").exists()  # the probe creates nothing
+    probe = os.open(lock, os.O_RDONLY)
+    fcntl.flock(probe, fcntl.LOCK_SH)  # a probe caught mid-way...
+    threading.Timer(0.05, os.close, (probe,)).start()  # ...lets go 50 ms later
+    fd = guard.take_lock_file(lock)
+    os.close(fd)

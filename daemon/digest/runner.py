@@ -112,9 +112,9 @@ async def _compose_and_send(
     try:
         async with bot:  # getMe
             menu = await _admin_menu(bot, recipients)
-            # A daemon killed and not restarted leaves its heartbeat for minutes: the
-            # kernel's lock table says at once whether one is running.
-            running = guard.live_holder(settings.state_directory / guard.LOCK_NAME) is not None
+            # A daemon killed and not restarted leaves its heartbeat for minutes: its
+            # lock, which the kernel drops with the process, says at once.
+            running = guard.lock_is_held(settings.state_directory / guard.LOCK_NAME)
             key, reply = build_digest(settings, registry, options.period, now, menu, running)
             if options.dry_run:
                 print(render_plain(reply), end="", flush=True)

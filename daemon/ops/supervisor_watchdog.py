@@ -39,8 +39,8 @@ def check_once(state_directory: Path, program: str, stale_after: float, now: flo
     """Abort the poller if its heartbeat is stale; the reason, or None when healthy."""
     lock = state_directory / guard.LOCK_NAME
     pid = guard.live_holder(lock)
-    if pid is None:
-        return None  # not running: starting, backing off or stopped is supervisor's business
+    if not pid:
+        return None  # not running (or not ours to see): supervisor's business
     try:
         pidfd = os.pidfd_open(pid)
     except OSError:

@@ -23,10 +23,12 @@ SQLITE_PRAGMAS = {
     # an update whose effect is lost is also not marked processed, so it is replayed.
     "synchronous": "normal",
     "foreign_keys": 1,
-    # Short: a busy database blocks the event loop for this long. Store.transaction
-    # retries a busy BEGIN with asyncio sleeps in between instead of blocking longer.
-    "busy_timeout": 500,
 }
+# How long SQLite itself waits for a busy lock, blocking the thread. One-shot processes
+# (the digest, the CLI) wait long; the daemon waits briefly, because a blocked event loop
+# stops everything: Store.transaction retries with asyncio sleeps instead.
+BUSY_TIMEOUT = 5.0
+DAEMON_BUSY_TIMEOUT = 0.5
 # Write transactions take SQLite's write lock at BEGIN. A deferred transaction that read
 # first and writes after another connection committed fails at once with SQLITE_BUSY
 # (it cannot wait: its snapshot is stale); an immediate one waits its turn at BEGIN,
@@ -84,14 +86,14 @@ def sqlite_path(url: str) -> Path | None:
     return Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
 
 
-def open_database(url: str) -> peewee.Database:
+def open_database(url: str, busy_timeout: float = BUSY_TIMEOUT) -> peewee.Database:
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         db: peewee.Database = peewee.SqliteDatabase(
             str(path),
-            pragmas=SQLITE_PRAGMAS,
-            timeout=SQLITE_PRAGMAS["busy_timeout"] / 1000,
+            pragmas={**SQLITE_PRAGMAS, "busy_timeout": int(busy_timeout * 1000)},
+            timeout=busy_timeout,
             lock_type=SQLITE_LOCK_TYPE,
         )
     else:

@@ -172,6 +172,9 @@ def test_make_install_replaces_a_legacy_poller_and_runs_as_a_service(
     # --- a clean stop, then nothing left behind -----------------------------------------------
     run("systemctl stop tradebotd")
     assert "stopped after" in container.journal("tradebotd")
+    # The whole journal (every unit, the watchdog's stack dump, the digest, the installs'
+    # legacy scans) never shows the token.
+    assert bot.token.split(":", 1)[1] not in run("journalctl --no-pager -o cat").stdout
     assert container.show("tradebotd", "ExecMainStatus")["ExecMainStatus"] == "0"
     run("cd /src && make uninstall")
     left = run("ls /etc/systemd/system/", check=False).stdout.split()

@@ -11,7 +11,7 @@ import pytest
 
 from daemon.emulator.client import BotControl
 from tests.e2e.systemd_user import UNITS, UserManager, adapt_to_test, require_user_manager
-from tests.processes import Launch, wait_until
+from tests.processes import STARTED, Launch, secrets_in, wait_until
 
 ADMIN = 841
 
@@ -31,12 +31,16 @@ def test_the_timer_sends_the_digest_beside_the_polling_daemon(
     daemon = launch(admin_ids=str(ADMIN))
     bot.wait_for_sent(chat_id=ADMIN)
     daemon.wait_for_log(r"\[hb\] alive", count=2)
+    # The session's secret scan reads what the digest unit printed to its manager.
+    STARTED.append((manager.workdir / "manager.log", secrets_in({"TELEGRAM_BOT_TOKEN": bot.token})))
     env_file = tmp_path / "tradebotd.env"
     env_file.write_text(
         f"TELEGRAM_BOT_TOKEN={bot.token}\n"
         f"TELEGRAM_API_URL={bot.api_root}\n"
         f"ADMIN_IDS={ADMIN}\n"
         f"DATABASE_URL=sqlite:///{daemon.state_directory / 'tradebotd.db'}\n"
+        # The daemon's state directory: the digest finds its poller lock there.
+        f"STATE_DIRECTORY={daemon.state_directory}\n"
         "PTB_TIMEDELTA=1\n"
     )
     fire_at = datetime.now(UTC) + timedelta(seconds=4)

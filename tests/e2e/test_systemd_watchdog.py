@@ -9,7 +9,7 @@ import pytest
 
 from daemon.emulator.client import BotControl
 from tests.e2e.systemd_user import UNITS, UserManager, adapt_to_test, require_user_manager
-from tests.processes import FAST_CONFIG, wait_until
+from tests.processes import FAST_CONFIG, STARTED, secrets_in, wait_until
 
 # The test's own timings on top of the shipped unit: pings every second; a poll that hangs
 # past timeout+grace (4 s) stops them, and systemd acts 2 s later, before httpx's own read
@@ -39,6 +39,9 @@ def test_a_hung_poller_is_killed_by_the_watchdog_and_polls_again(
     config = tmp_path / "config.toml"
     config.write_text(FAST_CONFIG)
     log = tmp_path / "daemon.log"
+    # The session's secret scan reads what the unit and its manager printed.
+    secrets = secrets_in({"TELEGRAM_BOT_TOKEN": bot.token})
+    STARTED.extend([(log, secrets), (manager.workdir / "manager.log", secrets)])
     env_file = tmp_path / "tradebotd.env"
     env_file.write_text(
         f"TELEGRAM_BOT_TOKEN={bot.token}\n"

@@ -19,7 +19,7 @@ from telegram.ext import Application, ApplicationBuilder, CommandHandler, Contex
 from daemon.config import PollingSettings
 from daemon.emulator.client import BotControl
 from daemon.store import chats, progress, schema
-from daemon.store.database import Store, StoreUnavailable, open_database
+from daemon.store.database import DAEMON_BUSY_TIMEOUT, Store, StoreUnavailable, open_database
 from daemon.store.models import KnownChat, OutboxMessage
 from daemon.telegram.processor import UpdateProcessor
 from daemon.vitals import Vitals
@@ -44,7 +44,7 @@ def command_update(update_id: int, text: str, user_id: int = 10) -> dict[str, ob
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    db = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    db = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}", busy_timeout=DAEMON_BUSY_TIMEOUT)
     schema.upgrade(db)
     return Store(db)
 
@@ -293,3 +293,27 @@ def test_restarted_update_ids_are_answered_end_to_end(bot: BotControl, launch: L
         (43, 1),
         (44, 1),
     ]
+
+
+def test_a_database_locked_for_long_delays_the_update_but_never_drops_it(
+    bot: BotControl, launch: Launch
+) -> None:
+    """Another process holds the daemon's write lock longer than every retry: the update
+    is not marked done, the poller fetches it again, and once the lock is free it is
+    applied and answered exactly once."""
+    bot.set_flood(enabled=False)
+    daemon = launch(admin_ids="42")
+    database = daemon.state_directory / "tradebotd.db"
+    holder = sqlite3.connect(database, timeout=10)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        bot.send_text(from_user=51, text="/start")
+        daemon.wait_for_log(r"update \d+ not processed: database unavailable after retries", 30)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert bot.wait_for_sent(chat_id=51, count=1)[0]["text"].startswith("Hello")
+    daemon.wait_for_log(r"\[hb\] alive offset=2 ")
+    assert daemon.query("SELECT starts FROM known_chat WHERE chat_id = 51") == [(1,)]
+    time.sleep(1)
+    assert len(bot.sent(chat_id=51)) == 1
