@@ -12,6 +12,7 @@ import pytest
 from daemon.emulator.client import BotControl, EmulatorClient
 from daemon.emulator.launcher import start_emulator, stop_process
 from tests.processes import STARTED, DaemonProcess, Launch, NotifySocket
+from tests.support.postgres import PostgresServer, find_bindir
 
 # PTB 22 warns that RetryAfter.retry_after becomes a timedelta; opt in now.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -72,3 +73,25 @@ def notify_socket(tmp_path: Path) -> Iterator[NotifySocket]:
     listener = NotifySocket(tmp_path / "notify.sock")
     yield listener
     listener.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the session, started on first use."""
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must provide PostgreSQL (apt-get install postgresql)")
+        pytest.skip("needs PostgreSQL's server binaries (apt-get install postgresql)")
+    server = PostgresServer(bindir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each backend the store supports: the test runs on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db.sqlite'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -22,8 +21,9 @@ DAY = timedelta(days=1)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    db = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def store(database_url: str) -> Iterator[Store]:
+    """On SQLite and on PostgreSQL."""
+    db = open_database(database_url)
     schema.upgrade(db)
     yield Store(db)
     db.close()

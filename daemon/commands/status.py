@@ -11,9 +11,8 @@ from pathlib import Path
 from daemon import guard
 from daemon.commands.registry import Command, CommandCall, Registry, Reply, Role, Services
 from daemon.config import Settings
-from daemon.store import events, outbox
+from daemon.store import events, named_values, outbox
 from daemon.store.database import sqlite_path
-from daemon.store.models import KeyValue
 from daemon.vitals import format_age, format_duration
 
 DISK_LOW_BYTES = 200 * 1024 * 1024
@@ -129,9 +128,8 @@ def assess(f: HealthFacts) -> list[tuple[str, str]]:
 def _probe_database(call: CommandCall) -> bool:
     # Inside the update's transaction: the probe commits with it, never half-written.
     stamp = call.now.isoformat()
-    KeyValue.replace(key=HEALTH_PROBE_KEY, value=stamp).execute()
-    row = KeyValue.get_or_none(KeyValue.key == HEALTH_PROBE_KEY)
-    return row is not None and row.value == stamp
+    named_values.put(HEALTH_PROBE_KEY, stamp)
+    return named_values.get(HEALTH_PROBE_KEY) == stamp
 
 
 async def health(call: CommandCall, services: Services) -> Reply:

@@ -25,9 +25,8 @@ from daemon.commands.registry import Reply
 from daemon.config import EX_CONFIG, Settings
 from daemon.digest.compose import build_digest
 from daemon.digest.period import period_for
-from daemon.store import admins, schema
+from daemon.store import admins, digest_runs, schema
 from daemon.store.database import open_database
-from daemon.store.models import DigestRun
 from daemon.telegram.errors import describe, retry_after_seconds
 from daemon.telegram.formatting import render, render_plain, split_message
 
@@ -88,7 +87,7 @@ async def _run_locked(settings: Settings, options: DigestOptions, now: datetime)
             )
             return EX_CONFIG
         period = period_for(options.period, now, settings.digest.timezone)
-        done = DigestRun.get_or_none(DigestRun.period == period.key)
+        done = digest_runs.find(period.key)
         if done is not None and not options.force and not options.dry_run:
             logger.info(
                 "digest for {} was sent at {} to {} admins; nothing to do (--force sends again)",
@@ -138,8 +137,6 @@ async def _compose_and_send(
             "digest {} not recorded: {} of {} sends failed", key, len(failed), len(recipients)
         )
         return EX_SEND_FAILED
-    DigestRun.insert(
-        period=key, sent_at=now, recipients=len(recipients)
-    ).on_conflict_replace().execute()
+    digest_runs.record(key, now, len(recipients))
     logger.info("digest {} sent to {} admins", key, len(recipients))
     return 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from daemon.store.models import Event, KeyValue
+from daemon.store import named_values
+from daemon.store.models import Event
 
 HEARTBEAT_KEY = "heartbeat.last"
 
@@ -34,9 +35,9 @@ def prune(before: datetime) -> int:
 
 
 def set_heartbeat(now: datetime) -> None:
-    KeyValue.replace(key=HEARTBEAT_KEY, value=now.isoformat()).execute()
+    named_values.put(HEARTBEAT_KEY, now.isoformat())
 
 
 def last_heartbeat() -> datetime | None:
-    row = KeyValue.get_or_none(KeyValue.key == HEARTBEAT_KEY)
-    return datetime.fromisoformat(row.value) if row else None
+    value = named_values.get(HEARTBEAT_KEY)
+    return datetime.fromisoformat(value) if value is not None else None

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from daemon.store import named_values
 from daemon.store.database import execute, timestamp
-from daemon.store.models import KeyValue, ProcessedUpdate
+from daemon.store.models import ProcessedUpdate
 
 OFFSET_KEY = "poll.offset"
 # Telegram's update_id is a 32-bit signed integer; anything larger is not an update.
@@ -21,8 +22,8 @@ MAX_UPDATE_ID = 2**31 - 1
 
 def stored_offset() -> int:
     """The next update_id to ask for; 0 when nothing was ever processed."""
-    row = KeyValue.get_or_none(KeyValue.key == OFFSET_KEY)
-    return int(row.value) if row else 0
+    value = named_values.get(OFFSET_KEY)
+    return int(value) if value is not None else 0
 
 
 def claim(update_id: int, now: datetime) -> bool:
@@ -38,12 +39,7 @@ def claim(update_id: int, now: datetime) -> bool:
 
 
 def store_offset(offset: int) -> None:
-    execute(
-        "INSERT INTO key_value (key, value) VALUES (?, ?)"
-        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        OFFSET_KEY,
-        str(offset),
-    )
+    named_values.put(OFFSET_KEY, str(offset))
 
 
 def prune_processed(now: datetime, kept: timedelta) -> int:

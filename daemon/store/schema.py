@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import peewee
 from playhouse.migrate import SchemaMigrator, migrate
 
+from daemon.store import named_values
 from daemon.store.models import (
     ALL_MODELS,
     Broadcast,
@@ -72,12 +73,12 @@ def current_version(db: peewee.Database) -> int:
     """0 for an empty database."""
     if not db.table_exists(KeyValue._meta.table_name):
         return 0
-    row = KeyValue.get_or_none(KeyValue.key == VERSION_KEY)
-    return int(row.value) if row else 0
+    value = named_values.get(VERSION_KEY)
+    return int(value) if value is not None else 0
 
 
 def _stamp(version: int) -> None:
-    KeyValue.replace(key=VERSION_KEY, value=str(version)).execute()
+    named_values.put(VERSION_KEY, str(version))
 
 
 def pending(db: peewee.Database) -> list[Migration]:

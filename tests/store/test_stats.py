@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import peewee
 import pytest
@@ -16,8 +15,9 @@ NOW = datetime(2026, 11, 28, 8, 0, 5)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[peewee.Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def db(database_url: str) -> Iterator[peewee.Database]:
+    """On SQLite and on PostgreSQL."""
+    database = open_database(database_url)
     schema.upgrade(database)
     yield database
     database.close()

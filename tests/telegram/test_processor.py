@@ -9,6 +9,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -42,11 +43,26 @@ def command_update(update_id: int, text: str, user_id: int = 10) -> dict[str, ob
     }
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    db = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}", busy_timeout=DAEMON_BUSY_TIMEOUT)
+def open_store(url: str) -> Store:
+    db = open_database(url, busy_timeout=DAEMON_BUSY_TIMEOUT)  # as the daemon opens it
     schema.upgrade(db)
     return Store(db)
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """On SQLite and on PostgreSQL."""
+    opened = open_store(database_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """SQLite only: for its file locking (BEGIN IMMEDIATE, SQLITE_BUSY)."""
+    opened = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    yield opened
+    opened.close()
 
 
 async def make_processor(
@@ -200,12 +216,12 @@ async def test_the_same_update_delivered_twice_at_once_applies_once(
 
 
 async def test_a_write_after_another_connection_committed_is_not_lost(
-    tmp_path: Path, store: Store, bot: BotControl
+    tmp_path: Path, sqlite_store: Store, bot: BotControl
 ) -> None:
     """A handler reads, another connection (the digest run) commits, the handler writes:
     the transaction took the write lock at BEGIN (IMMEDIATE), so the other writer waits
     and the handler's effect commits; it is never marked done with its effect lost."""
-    app, processor, _ = await make_processor(store, bot)
+    app, processor, _ = await make_processor(sqlite_store, bot)
     other_committed: list[bool] = []
 
     def other_writer() -> None:
@@ -230,11 +246,11 @@ async def test_a_write_after_another_connection_committed_is_not_lost(
 
 
 async def test_a_locked_database_is_waited_for_then_applied(
-    tmp_path: Path, store: Store, bot: BotControl
+    tmp_path: Path, sqlite_store: Store, bot: BotControl
 ) -> None:
     """Another process holds the write lock for a while: the update is retried with
     back-off and applied once the lock is free."""
-    app, processor, _ = await make_processor(store, bot)
+    app, processor, _ = await make_processor(sqlite_store, bot)
     holder = sqlite3.connect(tmp_path / "db.sqlite", check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
     release = threading.Timer(0.8, holder.commit)
@@ -249,11 +265,11 @@ async def test_a_locked_database_is_waited_for_then_applied(
 
 
 async def test_a_database_locked_through_every_retry_records_nothing(
-    tmp_path: Path, store: Store, bot: BotControl
+    tmp_path: Path, sqlite_store: Store, bot: BotControl
 ) -> None:
     """Still locked after the last retry: StoreUnavailable, nothing recorded (the update
     stays unconfirmed); once the lock is gone the same update applies once."""
-    app, processor, vitals = await make_processor(store, bot)
+    app, processor, vitals = await make_processor(sqlite_store, bot)
     await processor.process(Update.de_json(command_update(59, "/count", user_id=12), app.bot))
     holder = sqlite3.connect(tmp_path / "db.sqlite")
     holder.execute("BEGIN IMMEDIATE")
