@@ -1,64 +1,22 @@
 """Schema versions and the upgrade path (`tradebotd db upgrade`, or automatically at start).
 
-A new database gets every table from the current models and is stamped with the latest
-version. An older database runs the migrations after its version, each in its own
+The steps are frozen (store/migrations/): a new database runs every one of them from
+version 1 in one transaction, so it ends exactly where an old database ends after
+upgrading. An older database runs the steps after its version, each in its own
 transaction with the version bump, so an upgrade that fails halfway leaves the previous
 version intact.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import peewee
-from playhouse.migrate import SchemaMigrator, migrate
 
 from daemon.store import named_values
-from daemon.store.models import (
-    ALL_MODELS,
-    Broadcast,
-    DigestRun,
-    HourlyStat,
-    KeyValue,
-    RuntimeAdmin,
-    Subscriber,
-    UptimeMinute,
-)
+from daemon.store.migrations import INITIAL, MIGRATIONS, Migration
+
+__all__ = ["MIGRATIONS", "Migration", "SchemaError", "current_version", "pending", "upgrade"]
 
 VERSION_KEY = "schema.version"
-
-
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    summary: str
-    apply: Callable[[peewee.Database], None]
-    # False for migrations that rewrite much data or need the operator's attention:
-    # then start refuses and `tradebotd db upgrade` must be run by hand.
-    automatic: bool = True
-
-
-def _v2_commands(db: peewee.Database) -> None:
-    migrator = SchemaMigrator.from_database(db)
-    migrate(
-        migrator.add_column(
-            "outbox_message", "kind", peewee.CharField(max_length=16, default="message")
-        ),
-        migrator.add_column("outbox_message", "payload", peewee.TextField(null=True)),
-    )
-    db.create_tables([RuntimeAdmin, Subscriber, Broadcast])
-
-
-def _v3_digest(db: peewee.Database) -> None:
-    db.create_tables([HourlyStat, UptimeMinute, DigestRun])
-
-
-# Append here; never edit a released entry. Version 1 is the initial schema.
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(2, "outbox call kinds; runtime admins, subscribers, broadcasts", _v2_commands),
-    Migration(3, "hourly counters, uptime minutes, digest runs", _v3_digest),
-)
 
 
 def latest_version() -> int:
@@ -71,7 +29,7 @@ class SchemaError(RuntimeError):
 
 def current_version(db: peewee.Database) -> int:
     """0 for an empty database."""
-    if not db.table_exists(KeyValue._meta.table_name):
+    if not db.table_exists("key_value"):
         return 0
     value = named_values.get(VERSION_KEY)
     return int(value) if value is not None else 0
@@ -95,7 +53,8 @@ def upgrade(db: peewee.Database, automatic_only: bool = False) -> list[str]:
     """Bring the schema to the latest version; returns one line per step taken."""
     if current_version(db) == 0:
         with db.atomic():
-            db.create_tables(ALL_MODELS)
+            for step in (INITIAL, *MIGRATIONS):
+                step.apply(db)
             _stamp(latest_version())
         return [f"created schema version {latest_version()}"]
     steps = pending(db)
