@@ -17,7 +17,7 @@ from daemon.lifecycle import EX_TEMPFAIL, EX_UNAVAILABLE, Daemon
 from daemon.logs import RingBuffer, setup_logging
 from daemon.numbers import finite_in_range
 from daemon.store import outbox, schema
-from daemon.store.database import open_database
+from daemon.store.database import open_database, transaction
 
 EX_USAGE = 64
 ENV_FILE_HELP = "read NAME=value settings from this file (hosts without systemd)"
@@ -94,6 +94,8 @@ def sandbox_command(args: argparse.Namespace) -> int:
 
 
 def digest_command(args: argparse.Namespace) -> int:
+    from daemon.commands.catalogue import build_registry
+    from daemon.commands.digest import admin_catalogue
     from daemon.digest.runner import DigestOptions, run_digest
     from daemon.lifecycle import utcnow
 
@@ -102,7 +104,9 @@ def digest_command(args: argparse.Namespace) -> int:
         return loaded
     settings, _ring = loaded
     options = DigestOptions(period=args.period, force=args.force, dry_run=args.dry_run)
-    return asyncio.run(run_digest(settings, options, utcnow()))
+    # The CLI hands the digest its admin catalogue: digest/ never imports commands/.
+    catalogue = admin_catalogue(build_registry(), settings)
+    return asyncio.run(run_digest(settings, options, utcnow(), catalogue))
 
 
 def legacy_scan_command(args: argparse.Namespace) -> int:
@@ -171,7 +175,7 @@ def db_clear_dead_letters_command(args: argparse.Namespace) -> int:
         if schema.current_version(db) == 0:
             logger.error("db clear-dead-letters: no database at {}", settings.database_url)
             return EX_CONFIG
-        with db.atomic():
+        with transaction():
             cleared = outbox.clear_dead_letters()
     finally:
         db.close()

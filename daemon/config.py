@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from daemon.numbers import ascii_int, finite_in_range
@@ -131,7 +131,9 @@ class Settings:
             url_password(self.database_url),
             url_password(self.api_url),
         ]
-        return tuple(secret for secret in found if secret)
+        # A password appears in the URL percent-encoded, and decoded in a driver's text.
+        found += [unquote(secret) for secret in found if secret]
+        return tuple(dict.fromkeys(secret for secret in found if secret))
 
     @property
     def bot_id(self) -> int | None:

@@ -1,7 +1,7 @@
 """The heartbeat: the `[hb] alive` line, STATUS, and the only source of WATCHDOG=1.
 
 Pings go out at half of WatchdogSec, but only while the poll loop is alive (see
-telegram/liveness.py); without polling they prove the event loop runs, since a blocked
+policy/liveness.py); without polling they prove the event loop runs, since a blocked
 loop cannot run this task. The `[hb]` line and the STATUS refresh come every
 HEARTBEAT_INTERVAL, and the time of the last one is stored for the digest's up/down view.
 """

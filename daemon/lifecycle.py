@@ -21,7 +21,6 @@ from pathlib import Path
 
 from loguru import logger
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import Application
 
 from daemon import __version__, guard
 from daemon.commands.catalogue import build_registry
@@ -29,12 +28,12 @@ from daemon.commands.registry import Services
 from daemon.config import EX_CONFIG, ConfigError, Settings, load_settings
 from daemon.heartbeat import STAMP_NAME, Heartbeat
 from daemon.logs import RingBuffer, setup_logging
+from daemon.policy.backoff import Backoff
 from daemon.store import events, keys, outbox, progress, schema
 from daemon.store.database import DAEMON_BUSY_TIMEOUT, Store, open_database
 from daemon.systemd import Notifier, watchdog_interval
 from daemon.telegram import dispatch
-from daemon.telegram.backoff import Backoff
-from daemon.telegram.bot import build_application
+from daemon.telegram.bot import PtbApplication, build_application
 from daemon.telegram.menus import Menus
 from daemon.telegram.outgoing import Outgoing
 from daemon.telegram.poller import Poller
@@ -91,7 +90,7 @@ class Daemon:
             raise StartupError(f"database: {exc}", EX_CONFIG) from None
         return Store(db)
 
-    async def _connect(self, app: Application) -> None:
+    async def _connect(self, app: PtbApplication) -> None:
         """getMe (PTB's initialize), retried briefly: the network may come up late."""
         retry = Backoff(initial=1.0, maximum=10.0)
         for attempt in range(1, STARTUP_ATTEMPTS + 1):
@@ -113,7 +112,7 @@ class Daemon:
                 logger.warning("getMe failed ({}); retrying in {:.1f}s", exc, delay)
                 await asyncio.sleep(delay)
 
-    async def _clear_webhook(self, app: Application) -> None:
+    async def _clear_webhook(self, app: PtbApplication) -> None:
         info = await app.bot.get_webhook_info()
         if info.url:
             logger.warning(
@@ -256,7 +255,7 @@ class Daemon:
 
     async def _serve_ready(
         self,
-        app: Application,
+        app: PtbApplication,
         store: Store,
         sender: OutboxSender,
         processor: UpdateProcessor,

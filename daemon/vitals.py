@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from daemon.config import PollingSettings
-from daemon.telegram.backoff import Backoff
-from daemon.telegram.conflicts import ConflictTracker
-from daemon.telegram.liveness import PollLiveness
+from daemon.policy.backoff import Backoff
+from daemon.policy.conflicts import ConflictTracker
+from daemon.policy.liveness import PollLiveness
 
 
 @dataclass

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from daemon.commands.registry import (
-    Command,
-    CommandCall,
-    CommandError,
-    Registry,
-    Reply,
-    Role,
-    Services,
-)
+from daemon.commands.registry import Command, CommandCall, CommandError, Registry, Role, Services
 from daemon.numbers import ascii_int
+from daemon.reply import Reply
 from daemon.store import admins as store
 
 USAGE = "[list | add ID | del ID]"

@@ -8,7 +8,6 @@ A broadcast is sent at most once, however often its button is pressed.
 from __future__ import annotations
 
 from daemon.commands.registry import (
-    Button,
     ButtonAction,
     ButtonCall,
     ButtonResult,
@@ -16,13 +15,13 @@ from daemon.commands.registry import (
     CommandCall,
     CommandError,
     Registry,
-    Reply,
     Role,
     Services,
 )
 from daemon.numbers import ascii_int
+from daemon.reply import Button, Reply
 from daemon.store import broadcasts, outbox, subscribers
-from daemon.store.models import Broadcast
+from daemon.store.broadcasts import BroadcastRecord
 
 MAX_TEXT = 3500  # leaves room within Telegram's 4096 after escaping
 
@@ -47,7 +46,7 @@ async def broadcast(call: CommandCall, services: Services) -> Reply:
     )
 
 
-def _pending(call: ButtonCall) -> Broadcast:
+def _pending(call: ButtonCall) -> BroadcastRecord:
     broadcast_id = ascii_int(call.arg, 1, 2**63 - 1)
     found = broadcasts.get(broadcast_id) if broadcast_id is not None else None
     if found is None:

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 
-from daemon.commands.registry import Command, CommandCall, Registry, Reply, Role, Services
-from daemon.digest.compose import build_digest
+from daemon.commands.registry import Command, CommandCall, Registry, Role, Services
+from daemon.config import Settings
+from daemon.digest.compose import AdminCatalogue, build_digest
 from daemon.digest.period import period_for
+from daemon.reply import Reply
+
+
+def admin_catalogue(registry: Registry, config: Settings) -> AdminCatalogue:
+    """The admin commands and their self-checks, as the digest reports them."""
+    checks: dict[str, Callable[[], object]] = {}
+    for command in registry:
+        if command.role is Role.ADMIN and command.self_check is not None:
+            checks[command.name] = partial(command.self_check, config)
+    names = tuple(c.name for c in registry if c.role is Role.ADMIN)
+    return AdminCatalogue(names, checks)
 
 
 async def digest(call: CommandCall, services: Services) -> Reply:
     _key, reply = build_digest(
         services.settings(),
-        services.registry,
+        admin_catalogue(services.registry, services.settings()),
         "day",
         call.now,
         services.published_admin_menu(),

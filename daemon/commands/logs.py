@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from loguru import logger
 
-from daemon.commands.registry import (
-    Command,
-    CommandCall,
-    CommandError,
-    Document,
-    Registry,
-    Reply,
-    Role,
-    Services,
-)
+from daemon.commands.registry import Command, CommandCall, CommandError, Registry, Role, Services
 from daemon.config import LOG_LEVELS
 from daemon.numbers import ascii_int
+from daemon.reply import Document, Reply
 
 DEFAULT_LINES = 20
 MAX_LINES = 200

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from daemon.commands.registry import Command, CommandCall, Registry, Reply, Role, Services
+from daemon.commands.registry import Command, CommandCall, Registry, Role, Services
+from daemon.reply import Reply
 from daemon.store import chats, subscribers
 
 

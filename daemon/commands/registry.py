@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from daemon.reply import Reply
 from daemon.store import admins
 
 if TYPE_CHECKING:
@@ -36,34 +37,6 @@ class CommandCall:
     chat_kind: str
     is_admin: bool
     now: datetime  # UTC
-
-
-@dataclass(frozen=True)
-class Button:
-    """A button under a reply; pressing it runs the ButtonAction `action` with `arg`."""
-
-    label: str
-    action: str
-    arg: str = ""
-
-
-@dataclass(frozen=True)
-class Document:
-    """A file to send instead of (or beside) text: long logs, CSV exports."""
-
-    filename: str
-    content: str
-
-
-@dataclass(frozen=True)
-class Reply:
-    """Plain data; the transport escapes, formats, splits or attaches it."""
-
-    title: str = ""
-    lines: tuple[str, ...] = ()
-    rows: tuple[tuple[str, str], ...] = ()
-    buttons: tuple[Button, ...] = ()
-    document: Document | None = None
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from daemon.commands.registry import Command, CommandCall, Registry, Reply, Role, Services
+from daemon.commands.registry import Command, CommandCall, Registry, Role, Services
 from daemon.config import Settings, mask_url_password
+from daemon.reply import Reply
 
 MASK = "<redacted>"
 

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from daemon import guard
-from daemon.commands.registry import Command, CommandCall, Registry, Reply, Role, Services
+from daemon.commands.registry import Command, CommandCall, Registry, Role, Services
 from daemon.config import Settings
+from daemon.reply import Reply
 from daemon.store import events, named_values, outbox
 from daemon.store.database import sqlite_path
 from daemon.vitals import format_age, format_duration

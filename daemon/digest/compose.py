@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
-from daemon.commands.registry import Registry, Reply, Role
 from daemon.config import Settings
 from daemon.digest.facts import gather
 from daemon.digest.period import period_for
 from daemon.digest.render import digest_reply
+from daemon.reply import Reply
 
 
-def admin_self_checks(registry: Registry, settings: Settings) -> dict[str, Callable[[], object]]:
-    checks: dict[str, Callable[[], object]] = {}
-    for command in registry:
-        if command.role is Role.ADMIN and command.self_check is not None:
-            checks[command.name] = lambda check=command.self_check: check(settings)
-    return checks
+@dataclass(frozen=True)
+class AdminCatalogue:
+    """The admin commands as the digest sees them: their names and each one's
+    side-effect-free self-check. Built by commands/ and handed in, so digest/ never
+    imports commands/."""
+
+    names: tuple[str, ...]
+    self_checks: Mapping[str, Callable[[], object]]
 
 
 def build_digest(
     settings: Settings,
-    registry: Registry,
+    catalogue: AdminCatalogue,
     kind: str,
     now: datetime,
     published_admin_menu: tuple[str, ...] | None,
@@ -30,14 +33,13 @@ def build_digest(
 ) -> tuple[str, Reply]:
     """(period key, digest) from the database; shared by the runner and /digest."""
     period = period_for(kind, now, settings.digest.timezone)
-    admin_names = tuple(c.name for c in registry if c.role is Role.ADMIN)
     facts = gather(
         period,
         now,
         settings.heartbeat_interval,
-        admin_names,
+        catalogue.names,
         published_admin_menu,
-        admin_self_checks(registry, settings),
+        catalogue.self_checks,
         poller_running,
     )
     return period.key, digest_reply(facts)

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from daemon.digest.period import Period
 from daemon.store import events, stats
-from daemon.store.models import Event
 
 
 @dataclass(frozen=True)
@@ -49,15 +48,15 @@ def gather(
             results[name] = None
         except Exception as exc:  # a failing self-check is reported, not fatal
             results[name] = f"{type(exc).__name__}: {exc}"
-    starts = Event.select().where(Event.kind == "start", Event.at >= period.start)
+    starts, unclean_starts = events.starts_since(period.start)
     return DigestFacts(
         period=period,
         now=now,
         heartbeat_interval=heartbeat_interval,
         last_heartbeat=events.last_heartbeat(),
         minutes_up=stats.minutes_up(period.start, period.end),
-        starts=starts.count(),
-        unclean_starts=starts.where(Event.detail == "after an unclean exit").count(),
+        starts=starts,
+        unclean_starts=unclean_starts,
         conflicts=events.count_since("conflict", period.start),
         updates=stats.total(stats.UPDATES, period.start, period.end),
         errors=stats.total(stats.ERRORS, period.start, period.end),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from daemon.commands.registry import Reply
 from daemon.digest.facts import DigestFacts
 from daemon.digest.sections import SECTIONS, Section, is_down
+from daemon.reply import Reply
 
 ADJECTIVE = {"day": "daily", "week": "weekly"}
 

@@ -20,13 +20,12 @@ from telegram.constants import ParseMode
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 
 from daemon import guard
-from daemon.commands.catalogue import build_registry
-from daemon.commands.registry import Reply
 from daemon.config import EX_CONFIG, Settings
-from daemon.digest.compose import build_digest
+from daemon.digest.compose import AdminCatalogue, build_digest
 from daemon.digest.period import period_for
+from daemon.reply import Reply
 from daemon.store import admins, digest_runs, schema
-from daemon.store.database import open_database
+from daemon.store.database import open_database, transaction
 from daemon.telegram.errors import describe, retry_after_seconds
 from daemon.telegram.formatting import render, render_plain, split_message
 
@@ -61,7 +60,9 @@ async def _send(bot: Bot, chat_id: int, reply: Reply) -> None:
                 await asyncio.sleep(retry_after_seconds(exc))
 
 
-async def run_digest(settings: Settings, options: DigestOptions, now: datetime) -> int:
+async def run_digest(
+    settings: Settings, options: DigestOptions, now: datetime, catalogue: AdminCatalogue
+) -> int:
     settings.state_directory.mkdir(parents=True, exist_ok=True)
     try:
         lock = guard.take_lock_file(settings.state_directory / LOCK_NAME)
@@ -69,12 +70,14 @@ async def run_digest(settings: Settings, options: DigestOptions, now: datetime) 
         logger.warning("digest: another digest run is in progress ({}); not starting", exc.pid)
         return 0
     try:
-        return await _run_locked(settings, options, now)
+        return await _run_locked(settings, options, now, catalogue)
     finally:
         os.close(lock)
 
 
-async def _run_locked(settings: Settings, options: DigestOptions, now: datetime) -> int:
+async def _run_locked(
+    settings: Settings, options: DigestOptions, now: datetime, catalogue: AdminCatalogue
+) -> int:
     db = open_database(settings.database_url)
     try:
         version, latest = schema.current_version(db), schema.latest_version()
@@ -97,16 +100,19 @@ async def _run_locked(settings: Settings, options: DigestOptions, now: datetime)
             )
             return 0
         recipients = admins.all_admins(settings.admin_ids)
-        return await _compose_and_send(settings, options, now, recipients)
+        return await _compose_and_send(settings, options, now, recipients, catalogue)
     finally:
         db.close()
 
 
 async def _compose_and_send(
-    settings: Settings, options: DigestOptions, now: datetime, recipients: list[int]
+    settings: Settings,
+    options: DigestOptions,
+    now: datetime,
+    recipients: list[int],
+    catalogue: AdminCatalogue,
 ) -> int:
     assert settings.token is not None
-    registry = build_registry()
     bot = Bot(settings.token, base_url=f"{settings.api_url}/bot")
     try:
         async with bot:  # getMe
@@ -114,7 +120,7 @@ async def _compose_and_send(
             # A daemon killed and not restarted leaves its heartbeat for minutes: its
             # lock, which the kernel drops with the process, says at once.
             running = guard.lock_is_held(settings.state_directory / guard.LOCK_NAME)
-            key, reply = build_digest(settings, registry, options.period, now, menu, running)
+            key, reply = build_digest(settings, catalogue, options.period, now, menu, running)
             if options.dry_run:
                 print(render_plain(reply), end="", flush=True)
                 return 0
@@ -137,6 +143,7 @@ async def _compose_and_send(
             "digest {} not recorded: {} of {} sends failed", key, len(failed), len(recipients)
         )
         return EX_SEND_FAILED
-    digest_runs.record(key, now, len(recipients))
+    with transaction():
+        digest_runs.record(key, now, len(recipients))
     logger.info("digest {} sent to {} admins", key, len(recipients))
     return 0

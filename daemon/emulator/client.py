@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -85,8 +85,16 @@ class BotControl:
     def _call(self, verb: str, path: str, body: dict[str, Any] | None = None) -> Any:
         return self.emulator.request(verb, f"/bots/{self.id}{path}", body)
 
+    def _object(self, verb: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        return cast(dict[str, Any], self._call(verb, path, body))
+
+    def _list(
+        self, verb: str, path: str, body: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        return cast(list[dict[str, Any]], self._call(verb, path, body))
+
     def summary(self) -> dict[str, Any]:
-        return self._call("GET", "")
+        return self._object("GET", "")
 
     # people and chats
     def create_user(
@@ -97,10 +105,10 @@ class BotControl:
             for k, v in (("id", user_id), ("first_name", first_name), ("username", username))
             if v is not None
         }
-        return self._call("POST", "/users", body)
+        return self._object("POST", "/users", body)
 
     def create_group(self, title: str = "Group", supergroup: bool = False) -> dict[str, Any]:
-        return self._call(
+        return self._object(
             "POST", "/chats", {"title": title, "type": "supergroup" if supergroup else "group"}
         )
 
@@ -109,7 +117,7 @@ class BotControl:
         body: dict[str, Any] = {"from": from_user, "text": text}
         if chat_id is not None:
             body["chat_id"] = chat_id
-        return self._call("POST", "/messages", body)
+        return self._object("POST", "/messages", body)
 
     def press(
         self,
@@ -127,14 +135,14 @@ class BotControl:
         }
         if chat_id is not None:
             body["chat_id"] = chat_id
-        return self._call("POST", "/callbacks", body)
+        return self._object("POST", "/callbacks", body)
 
     def callback_answer(self, query_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/callbacks/{query_id}")
+        return self._object("GET", f"/callbacks/{query_id}")
 
     # what the bot did
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
-        return self._call("GET", "/sent" + (f"?chat_id={chat_id}" if chat_id is not None else ""))
+        return self._list("GET", "/sent" + (f"?chat_id={chat_id}" if chat_id is not None else ""))
 
     def wait_for_sent(
         self,
@@ -161,10 +169,10 @@ class BotControl:
         return response.content
 
     def pending_updates(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/updates")
+        return self._list("GET", "/updates")
 
     def commands(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/commands")
+        return self._list("GET", "/commands")
 
     def restart_update_ids(self, next_id: int) -> None:
         """Telegram after a week without updates: ids start afresh at `next_id`."""
@@ -175,15 +183,15 @@ class BotControl:
         body: dict[str, Any] = {"url": url}
         if secret_token:
             body["secret_token"] = secret_token
-        return self._call("POST", "/webhook", body)
+        return self._object("POST", "/webhook", body)
 
     def delete_webhook_elsewhere(self) -> dict[str, Any]:
-        return self._call("DELETE", "/webhook")
+        return self._object("DELETE", "/webhook")
 
     def add_fault(
         self, kind: str, method: str = "*", times: int = 1, **details: Any
     ) -> list[dict[str, Any]]:
-        return self._call(
+        return self._list(
             "POST", "/faults", {"kind": kind, "method": method, "times": times, **details}
         )
 
@@ -191,10 +199,10 @@ class BotControl:
         self._call("DELETE", "/faults")
 
     def counters(self) -> dict[str, Any]:
-        return self._call("GET", "/counters")
+        return self._object("GET", "/counters")
 
     def reset_counters(self) -> None:
         self._call("DELETE", "/counters")
 
     def set_flood(self, **settings: Any) -> dict[str, Any]:
-        return self._call("PUT", "/flood", settings)
+        return self._object("PUT", "/flood", settings)

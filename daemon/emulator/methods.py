@@ -144,7 +144,7 @@ async def get_updates(bot: EmulatedBot, params: Params, caller: Caller) -> list[
 async def set_webhook(bot: EmulatedBot, params: Params, caller: Caller) -> bool:
     url = params.text("url").strip()
     if not url:
-        return await delete_webhook(bot, params, caller)
+        return bool(await delete_webhook(bot, params, caller))
     if not url.startswith("https://") and not (url.startswith("http://") and is_loopback_url(url)):
         raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
     secret = params.text("secret_token") or None

@@ -21,7 +21,7 @@ class Emulator:
     webhook_retry_seconds: float = 1.0
     by_token: dict[str, EmulatedBot] = field(default_factory=dict)
     by_id: dict[int, EmulatedBot] = field(default_factory=dict)
-    _ids: itertools.count = field(default_factory=lambda: itertools.count(FIRST_BOT_ID))
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(FIRST_BOT_ID))
 
     def add_bot(
         self,

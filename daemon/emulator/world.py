@@ -175,10 +175,10 @@ class BotWorld:
     commands: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
     files: dict[str, StoredFile] = field(default_factory=dict)
     callback_queries: dict[str, CallbackQuery] = field(default_factory=dict)
-    _next_update_id: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _next_update_id: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _last_update_id: int = 0
     _next_message_id: dict[int, int] = field(default_factory=dict)
-    _next_callback: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _next_callback: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     on_update: list[Callable[[], None]] = field(default_factory=list)
 
     # -- people and chats -------------------------------------------------------------

@@ -27,4 +27,4 @@ def add(user_id: int, added_by: int, now: datetime) -> None:
 
 
 def remove(user_id: int) -> None:
-    RuntimeAdmin.delete_by_id(user_id)
+    execute("DELETE FROM runtime_admin WHERE user_id = ?", user_id)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 import peewee
-from playhouse.db_url import connect
+from playhouse.db_url import parse
 
 # Models bind to this proxy; open_database points it at the real database.
 database = peewee.DatabaseProxy()
@@ -42,6 +44,34 @@ TRANSIENT_DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0)
 _TRANSIENT_PG_CODES = ("40001", "40P01", "55P03", "57P01", "08000", "08003", "08006")
 
 T = TypeVar("T")
+
+
+class OutsideTransaction(RuntimeError):
+    """A write was attempted without the caller holding a transaction."""
+
+
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+class _WritesNeedATransaction:
+    """Every INSERT, UPDATE and DELETE must run inside a transaction the caller holds
+    (Store.transaction, or atomic() in one-shot tools): a write in autocommit mode would
+    commit on its own, half of an effect. It fails loudly instead."""
+
+    def execute_sql(self, sql: str, params: Any = None) -> Any:
+        if _WRITE.match(sql) and not self.in_transaction():  # type: ignore[attr-defined]
+            raise OutsideTransaction(
+                f"{sql.split(None, 1)[0].upper()} outside a transaction: open one first"
+            )
+        return super().execute_sql(sql, params)  # type: ignore[misc]
+
+
+class GuardedSqliteDatabase(_WritesNeedATransaction, peewee.SqliteDatabase):
+    pass
+
+
+class GuardedPostgresqlDatabase(_WritesNeedATransaction, peewee.PostgresqlDatabase):
+    pass
 
 
 class StoreUnavailable(RuntimeError):
@@ -90,17 +120,36 @@ def open_database(url: str, busy_timeout: float = BUSY_TIMEOUT) -> peewee.Databa
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        db: peewee.Database = peewee.SqliteDatabase(
+        db: peewee.Database = GuardedSqliteDatabase(
             str(path),
             pragmas={**SQLITE_PRAGMAS, "busy_timeout": int(busy_timeout * 1000)},
             timeout=busy_timeout,
             lock_type=SQLITE_LOCK_TYPE,
         )
     else:
-        db = connect(url)
+        options = parse(url)
+        for key in ("user", "password"):  # percent-encoded in the URL ('@' is %40)
+            if options.get(key):
+                options[key] = unquote(options[key])
+        db = GuardedPostgresqlDatabase(**options)
     db.connect(reuse_if_open=True)
     database.initialize(db)
     return db
+
+
+def transaction() -> AbstractContextManager[object]:
+    """One write transaction, for one-shot tools (the digest run, the CLI), which have no
+    event loop to share the connection with (the daemon uses Store.transaction)."""
+    return database.obj.atomic()  # type: ignore[no-any-return]
+
+
+def savepoint() -> AbstractContextManager[object]:
+    """A savepoint in the caller's transaction: if the block raises, what it wrote is
+    rolled back alone and the transaction goes on."""
+    db = database.obj
+    if not db.in_transaction():
+        raise OutsideTransaction("a savepoint needs the caller's transaction")
+    return db.atomic()  # type: ignore[no-any-return]
 
 
 class Store:
@@ -130,10 +179,13 @@ class Store:
             try:
                 yield
             except BaseException as exc:
-                if not atomic.__exit__(type(exc), exc, exc.__traceback__):
-                    raise
+                atomic.__exit__(type(exc), exc, exc.__traceback__)  # rolls back
+                raise
             else:
-                atomic.__exit__(None, None, None)
+                atomic.__exit__(None, None, None)  # commits
+
+    def savepoint(self) -> AbstractContextManager[object]:
+        return savepoint()
 
     def close(self) -> None:
         if not self.db.is_closed():

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from daemon.store import named_values
 from daemon.store.models import Event
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    kind: str
+    at: datetime
+    detail: str
+
+
+def _record(row: Event | None) -> EventRecord | None:
+    return None if row is None else EventRecord(row.kind, row.at, row.detail)
+
 
 HEARTBEAT_KEY = "heartbeat.last"
 
@@ -15,23 +28,30 @@ def record(kind: str, now: datetime, detail: str = "") -> None:
 
 
 def count_since(kind: str, since: datetime) -> int:
-    return Event.select().where(Event.kind == kind, Event.at >= since).count()
+    return int(Event.select().where(Event.kind == kind, Event.at >= since).count())
 
 
-def last(kind: str) -> Event | None:
-    return Event.select().where(Event.kind == kind).order_by(Event.id.desc()).first()
+def last(kind: str) -> EventRecord | None:
+    return _record(Event.select().where(Event.kind == kind).order_by(Event.id.desc()).first())
 
 
-def latest() -> Event | None:
-    return Event.select().order_by(Event.id.desc()).first()
+def latest() -> EventRecord | None:
+    return _record(Event.select().order_by(Event.id.desc()).first())
+
+
+def starts_since(since: datetime) -> tuple[int, int]:
+    """(starts, of them after an unclean exit) since `since`."""
+    starts = Event.select().where(Event.kind == "start", Event.at >= since)
+    unclean = starts.where(Event.detail == "after an unclean exit")
+    return int(starts.count()), int(unclean.count())
 
 
 def prune(before: datetime) -> int:
     """Forget events older than `before`, but never the newest (it says how the last run
     ended)."""
-    newest = latest()
+    newest = Event.select(Event.id).order_by(Event.id.desc()).first()
     keep = newest.id if newest is not None else 0
-    return Event.delete().where((Event.at < before) & (Event.id != keep)).execute()
+    return int(Event.delete().where((Event.at < before) & (Event.id != keep)).execute())
 
 
 def set_heartbeat(now: datetime) -> None:

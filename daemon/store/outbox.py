@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import peewee
-
 from daemon.store.database import execute, timestamp
 from daemon.store.models import OutboxMessage
 
@@ -37,13 +35,36 @@ def enqueue(
     )
 
 
-def next_batch(limit: int = 50) -> list[OutboxMessage]:
-    return list(
+@dataclass(frozen=True)
+class QueuedCall:
+    """One call waiting in the outbox, as the sender makes it."""
+
+    id: int
+    kind: str  # message, document, edit, answer
+    chat_id: int
+    text: str
+    parse_mode: str | None
+    payload: dict[str, Any]
+
+
+def next_batch(limit: int = 50) -> list[QueuedCall]:
+    rows = (
         OutboxMessage.select()
         .where(OutboxMessage.dead == False)  # noqa: E712 (peewee builds SQL from ==)
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
+    return [
+        QueuedCall(
+            row.id,
+            row.kind,
+            row.chat_id,
+            row.text,
+            row.parse_mode,
+            json.loads(row.payload) if row.payload else {},
+        )
+        for row in rows
+    ]
 
 
 def delivered(message_ids: list[int]) -> None:
@@ -73,18 +94,11 @@ class DeadLetters:
 
 
 def dead_letter_summary() -> DeadLetters:
-    dead = OutboxMessage.dead == True  # noqa: E712
-    count, oldest, newest = (
-        OutboxMessage.select(
-            peewee.fn.COUNT(OutboxMessage.id),
-            peewee.fn.MIN(OutboxMessage.created_at),
-            peewee.fn.MAX(OutboxMessage.created_at),
-        )
-        .where(dead)
-        .tuples()
-        .get()
-    )
-    return DeadLetters(count, _as_datetime(oldest), _as_datetime(newest))
+    count, oldest, newest = execute(
+        "SELECT count(*), min(created_at), max(created_at) FROM outbox_message WHERE dead = ?",
+        True,
+    ).fetchone()
+    return DeadLetters(int(count), _as_datetime(oldest), _as_datetime(newest))
 
 
 def _as_datetime(value: datetime | str | None) -> datetime | None:
@@ -93,11 +107,11 @@ def _as_datetime(value: datetime | str | None) -> datetime | None:
 
 
 def clear_dead_letters() -> int:
-    return OutboxMessage.delete().where(OutboxMessage.dead == True).execute()  # noqa: E712
+    return int(OutboxMessage.delete().where(OutboxMessage.dead == True).execute())  # noqa: E712
 
 
 def prune_dead_letters(before: datetime) -> int:
-    return (
+    return int(
         OutboxMessage.delete()
         .where((OutboxMessage.dead == True) & (OutboxMessage.created_at < before))  # noqa: E712
         .execute()

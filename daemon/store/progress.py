@@ -44,4 +44,4 @@ def store_offset(offset: int) -> None:
 
 def prune_processed(now: datetime, kept: timedelta) -> int:
     """Forget processed ids recorded before now - kept; returns how many."""
-    return ProcessedUpdate.delete().where(ProcessedUpdate.processed_at < now - kept).execute()
+    return int(ProcessedUpdate.delete().where(ProcessedUpdate.processed_at < now - kept).execute())

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import peewee
-
 from daemon.store.database import execute, timestamp
 from daemon.store.models import HourlyStat, UptimeMinute
 
@@ -28,27 +26,28 @@ def bump(name: str, now: datetime, by: int = 1) -> None:
     )
 
 
-def _in_window(since: datetime, until: datetime) -> peewee.Expression:
-    return (HourlyStat.hour >= _hour(since)) & (HourlyStat.hour <= until)
-
-
 def total(name: str, since: datetime, until: datetime) -> int:
-    rows = HourlyStat.select(HourlyStat.value).where(
-        (HourlyStat.name == name) & _in_window(since, until)
-    )
-    return sum(value for (value,) in rows.tuples())
+    row = execute(
+        "SELECT coalesce(sum(value), 0) FROM hourly_stat"
+        " WHERE name = ? AND hour >= ? AND hour <= ?",
+        name,
+        timestamp(_hour(since)),
+        timestamp(until),
+    ).fetchone()
+    return int(row[0])
 
 
 def totals_by_suffix(prefix: str, since: datetime, until: datetime) -> dict[str, int]:
     """{"start": 5, …} for counters named "<prefix>start", …"""
-    rows = HourlyStat.select(HourlyStat.name, HourlyStat.value).where(
-        HourlyStat.name.startswith(prefix) & _in_window(since, until)
-    )
-    totals: dict[str, int] = {}
-    for name, value in rows.tuples():
-        key = name.removeprefix(prefix)
-        totals[key] = totals.get(key, 0) + value
-    return totals
+    rows = execute(
+        "SELECT name, sum(value) FROM hourly_stat"
+        " WHERE substr(name, 1, ?) = ? AND hour >= ? AND hour <= ? GROUP BY name",
+        len(prefix),
+        prefix,
+        timestamp(_hour(since)),
+        timestamp(until),
+    ).fetchall()
+    return {str(name).removeprefix(prefix): int(value) for name, value in rows}
 
 
 def alive_between(since: datetime, now: datetime) -> None:

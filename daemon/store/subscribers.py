@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from daemon.store.database import execute
 from daemon.store.models import Subscriber
 
 
@@ -17,7 +18,7 @@ def subscribe(chat_id: int, now: datetime) -> bool:
 
 def unsubscribe(chat_id: int) -> bool:
     """True if the chat was subscribed."""
-    return bool(Subscriber.delete_by_id(chat_id))
+    return bool(execute("DELETE FROM subscriber WHERE chat_id = ?", chat_id).rowcount)
 
 
 def is_subscribed(chat_id: int) -> bool:

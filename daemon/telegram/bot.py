@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeAlias
+
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot
 from telegram.request import HTTPXRequest
 
@@ -11,15 +13,17 @@ from daemon.config import Settings
 USER_AGENT = f"tradebotd/{__version__} (python-telegram-bot)"
 # Updates the daemon handles; Telegram remembers the list between calls.
 ALLOWED_UPDATES = ["message", "callback_query"]
+# The daemon's Application: PTB's default context, no job queue of its own.
+PtbApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 
 
 class _Request(HTTPXRequest):
     # Named, so the Bot API emulator (and an operator reading a proxy log) can tell
     # tradebotd's requests from a legacy poller's.
-    USER_AGENT = USER_AGENT
+    USER_AGENT = USER_AGENT  # type: ignore[misc]  # PTB marks it Final; we name ours
 
 
-def build_application(settings: Settings) -> Application:
+def build_application(settings: Settings) -> PtbApplication:
     assert settings.token is not None
     bot = ExtBot(
         token=settings.token,

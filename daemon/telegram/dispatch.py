@@ -16,7 +16,6 @@ from typing import Any
 from loguru import logger
 from telegram import Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -24,17 +23,11 @@ from telegram.ext import (
     filters,
 )
 
-from daemon.commands.registry import (
-    ButtonCall,
-    Command,
-    CommandCall,
-    CommandError,
-    Reply,
-    Role,
-    Services,
-)
+from daemon.commands.registry import ButtonCall, Command, CommandCall, CommandError, Role, Services
+from daemon.reply import Reply
 from daemon.store import chats
-from daemon.store.database import database
+from daemon.store.database import savepoint
+from daemon.telegram.bot import PtbApplication
 from daemon.telegram.buttons import ButtonRefused
 from daemon.telegram.outgoing import Outgoing
 
@@ -98,7 +91,7 @@ async def _run(command: Command, call: CommandCall, services: Services) -> Reply
     try:
         # A savepoint: a command that refuses its input leaves nothing behind, even if
         # it wrote before deciding to refuse.
-        with database.atomic():
+        with savepoint():
             reply = await command.handler(call, services)
             chats.count_command(command.name, call.now)
     except CommandError as exc:
@@ -132,7 +125,7 @@ def _button_callback(services: Services, out: Outgoing, utcnow: Callable[[], dat
         chat_id = message.chat.id if message is not None else user_id
         call = ButtonCall(action_name, arg, user_id, chat_id, is_admin, now)
         try:
-            with database.atomic():
+            with savepoint():
                 result = await action.handler(call, services)
         except CommandError as exc:
             out.answer(query.id, str(exc), now)
@@ -145,7 +138,7 @@ def _button_callback(services: Services, out: Outgoing, utcnow: Callable[[], dat
 
 
 def install(
-    app: Application,
+    app: PtbApplication,
     services: Services,
     out: Outgoing,
     utcnow: Callable[[], datetime],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from daemon.commands.registry import Reply
+from daemon.reply import Reply
 
 MESSAGE_LIMIT = 4096
 MAX_PARTS = 4  # more than this many messages: send a .txt document instead

@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from daemon.commands.registry import Reply
+from daemon.reply import Reply
 from daemon.store import outbox
 from daemon.telegram import buttons
 from daemon.telegram.formatting import MAX_PARTS, render, render_plain, split_message
@@ -46,8 +46,8 @@ class Outgoing:
             filename = document.filename if document else "reply.txt"
             content = document.content if document else render_plain(reply)
             caption = render(Reply(title=reply.title)) if reply.title else ""
-            payload = {"filename": filename, "content": content}
-            outbox.enqueue(chat_id, caption, now, kind="document", payload=payload)
+            attached = {"filename": filename, "content": content}
+            outbox.enqueue(chat_id, caption, now, kind="document", payload=attached)
             return
         markup = self.markup(reply)
         for index, part in enumerate(parts):

@@ -28,10 +28,11 @@ from datetime import datetime
 
 from loguru import logger
 from telegram import Update
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
 from daemon.store import outbox, progress, stats
 from daemon.store.database import Store, is_transient, retry_transient
+from daemon.telegram.bot import PtbApplication
 from daemon.vitals import Vitals
 
 
@@ -43,7 +44,7 @@ class _HandlerFailed(Exception):
 class UpdateProcessor:
     def __init__(
         self,
-        app: Application,
+        app: PtbApplication,
         store: Store,
         vitals: Vitals,
         utcnow: Callable[[], datetime],
@@ -95,7 +96,7 @@ class UpdateProcessor:
     async def _run_handlers(self, update: Update) -> BaseException | None:
         """Run the handlers in a savepoint; their error (after rolling back) or None."""
         try:
-            with self._store.db.atomic():
+            with self._store.savepoint():
                 self._failure = None
                 await self._app.process_update(update)
                 if self._failure is not None:

@@ -11,19 +11,17 @@ blocking the queue; network errors and 5xx back off exponentially.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 from collections.abc import Callable
-from typing import Any
 
 from loguru import logger
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from daemon.policy.backoff import Backoff
 from daemon.store import outbox
 from daemon.store.database import Store, StoreUnavailable
-from daemon.store.models import OutboxMessage
-from daemon.telegram.backoff import Backoff
+from daemon.store.outbox import QueuedCall
 from daemon.telegram.errors import describe, retry_after_seconds
 from daemon.vitals import Vitals
 from daemon.waiting import pause, wait_any
@@ -66,7 +64,7 @@ class OutboxSender:
                 logger.error("outbox: {}; trying again shortly", exc)
                 await pause(stop, self._backoff.next_delay(self._jitter()))
 
-    async def _send_batch(self, batch: list[OutboxMessage], stop: asyncio.Event) -> None:
+    async def _send_batch(self, batch: list[QueuedCall], stop: asyncio.Event) -> None:
         sent: list[int] = []
         try:
             for message in batch:
@@ -79,8 +77,8 @@ class OutboxSender:
                 outbox.delivered(sent)
             self._vitals.replies_sent += len(sent)
 
-    async def _call(self, message: OutboxMessage) -> None:
-        payload: dict[str, Any] = json.loads(message.payload) if message.payload else {}
+    async def _call(self, message: QueuedCall) -> None:
+        payload = message.payload
         markup = payload.get("reply_markup")
         reply_markup = InlineKeyboardMarkup.de_json(markup, self._bot) if markup else None
         bot, chat_id, text, mode = self._bot, message.chat_id, message.text, message.parse_mode
@@ -107,7 +105,7 @@ class OutboxSender:
         else:
             raise BadRequest(f"unknown outbox kind {message.kind!r}")
 
-    async def _send_one(self, message: OutboxMessage, stop: asyncio.Event, sent: list[int]) -> bool:
+    async def _send_one(self, message: QueuedCall, stop: asyncio.Event, sent: list[int]) -> bool:
         """True when the message left the queue (sent or dead); False to retry later."""
         try:
             await self._call(message)

@@ -10,7 +10,7 @@ import peewee
 import pytest
 
 from daemon.store import digest_runs, named_values, outbox, schema
-from daemon.store.database import open_database
+from daemon.store.database import OutsideTransaction, open_database, savepoint
 
 NOW = datetime(2026, 11, 29, 8, 0, 0)
 
@@ -64,3 +64,13 @@ def test_dead_letters_are_summarised_and_cleared(db: peewee.Database) -> None:
     with db.atomic():
         assert outbox.clear_dead_letters() == 2
     assert outbox.backlog() == 1
+
+
+def test_a_write_outside_a_transaction_fails_loudly(db: peewee.Database) -> None:
+    """Autocommit would make it an effect of its own, half of something: it is refused."""
+    schema.upgrade(db)
+    with pytest.raises(OutsideTransaction, match="INSERT outside a transaction"):
+        named_values.put("x", "1")
+    with pytest.raises(OutsideTransaction, match="a savepoint needs the caller's transaction"):
+        savepoint()
+    assert named_values.get("x") is None

@@ -7,9 +7,8 @@ from pathlib import Path
 import peewee
 import pytest
 
-from daemon.store import schema
+from daemon.store import named_values, schema
 from daemon.store.database import open_database
-from daemon.store.models import KeyValue
 
 
 @pytest.fixture
@@ -28,7 +27,8 @@ def test_a_new_database_is_created_at_the_latest_version_in_wal_mode(db: peewee.
 
 def test_a_database_newer_than_the_code_is_refused(db: peewee.Database) -> None:
     schema.upgrade(db)
-    KeyValue.replace(key=schema.VERSION_KEY, value=str(schema.latest_version() + 1)).execute()
+    with db.atomic():
+        named_values.put(schema.VERSION_KEY, str(schema.latest_version() + 1))
     with pytest.raises(schema.SchemaError, match=f"version {schema.latest_version() + 1} is newer"):
         schema.upgrade(db)
 
@@ -91,10 +91,11 @@ def test_a_version_1_database_is_migrated_keeping_its_rows(db: peewee.Database) 
     version: the queued reply stays, gains kind 'message', and the new tables appear."""
     dump = (Path(__file__).parent / "fixtures" / "schema_v1.sql").read_text()
     db.connection().executescript(dump)
-    db.execute_sql(
-        "INSERT INTO outbox_message (chat_id, text, parse_mode, created_at, attempts, dead)"
-        " VALUES (7, 'queued before the upgrade', 'HTML', '2026-11-28 10:00:00', 0, 0)"
-    )
+    with db.atomic():
+        db.execute_sql(
+            "INSERT INTO outbox_message (chat_id, text, parse_mode, created_at, attempts, dead)"
+            " VALUES (7, 'queued before the upgrade', 'HTML', '2026-11-28 10:00:00', 0, 0)"
+        )
     assert schema.current_version(db) == 1
     assert schema.upgrade(db, automatic_only=True) == [
         "migrated to schema version 2: outbox call kinds; runtime admins, subscribers, broadcasts",

@@ -19,7 +19,8 @@ def db(database_url: str) -> Iterator[peewee.Database]:
     """On SQLite and on PostgreSQL."""
     database = open_database(database_url)
     schema.upgrade(database)
-    yield database
+    with database.atomic():  # store writes need the caller's transaction
+        yield database
     database.close()
 
 

@@ -10,18 +10,11 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import ApplicationBuilder
 
-from daemon.commands.registry import (
-    Command,
-    CommandCall,
-    CommandError,
-    Registry,
-    Reply,
-    Role,
-    Services,
-)
+from daemon.commands.registry import Command, CommandCall, CommandError, Registry, Role, Services
 from daemon.config import load_settings
 from daemon.emulator.client import BotControl
 from daemon.logs import RingBuffer
+from daemon.reply import Reply
 from daemon.store import chats, outbox, schema
 from daemon.store.database import Store, open_database
 from daemon.store.models import CommandCount, KnownChat, OutboxMessage

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemon.commands.registry import Reply
+from daemon.reply import Reply
 from daemon.telegram.formatting import MESSAGE_LIMIT, render, render_plain, split_message
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemon.telegram.backoff import Backoff
-from daemon.telegram.conflicts import NOTIFY_EVERY, ConflictTracker, Verdict
+from daemon.policy.backoff import Backoff
+from daemon.policy.conflicts import NOTIFY_EVERY, ConflictTracker, Verdict
 
 
 def tracker() -> ConflictTracker:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from daemon.telegram.backoff import Backoff
-from daemon.telegram.liveness import PollLiveness
+from daemon.policy.backoff import Backoff
+from daemon.policy.liveness import PollLiveness
 
 
 def test_backoff_doubles_up_to_the_cap_and_resets() -> None:

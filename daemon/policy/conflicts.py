@@ -13,7 +13,7 @@ import enum
 from collections import deque
 from dataclasses import dataclass, field
 
-from daemon.telegram.backoff import Backoff
+from daemon.policy.backoff import Backoff
 
 # One message per this many seconds at most, even if episodes flap.
 NOTIFY_EVERY = 3600.0
