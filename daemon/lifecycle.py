@@ -29,6 +29,7 @@ from daemon.config import EX_CONFIG, ConfigError, Settings, load_settings
 from daemon.heartbeat import STAMP_NAME, Heartbeat
 from daemon.logs import RingBuffer, setup_logging
 from daemon.policy.backoff import Backoff
+from daemon.settings_catalogue import restart_attributes
 from daemon.store import events, keys, outbox, progress, schema
 from daemon.store.database import DAEMON_BUSY_TIMEOUT, Store, open_database
 from daemon.systemd import Notifier, watchdog_interval
@@ -132,7 +133,7 @@ class Daemon:
         except ConfigError as exc:
             logger.error("reload failed, keeping the running configuration: {}", exc)
         else:
-            for name in ("token", "api_url", "state_directory", "database_url", "polling_enabled"):
+            for name in restart_attributes():
                 if getattr(fresh, name) != getattr(self.settings, name):
                     logger.warning("reload: {} changed; it takes effect at the next restart", name)
                     fresh = fresh.with_changes(**{name: getattr(self.settings, name)})
