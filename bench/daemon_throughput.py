@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -26,8 +27,20 @@ from typing import Any
 import httpx
 
 from daemon.emulator.client import BotControl, EmulatorClient
-from daemon.emulator.launcher import REPO, start_emulator, stop_process
-from tests.processes import FAST_CONFIG, NotifySocket
+from daemon.emulator.launcher import start_emulator, stop_process
+
+ROOT = Path(__file__).resolve().parent.parent  # bench.bare_ptb runs from here
+# tradebotd's timings for the run: a 10 s long poll, quick back-off, no rate limiter
+# (flood control is off in the emulator too).
+BENCH_CONFIG = """\
+[polling]
+timeout = 10
+error_delay = 0.2
+error_delay_max = 1.0
+
+[telegram]
+rate_limiter = false
+"""
 
 UPDATES = 5000
 USERS = 50
@@ -57,7 +70,7 @@ def rss_mb(pid: int) -> float:
 
 def tradebotd_command(bot: BotControl, workdir: Path) -> tuple[list[str], dict[str, str]]:
     config = workdir / "config.toml"
-    config.write_text(FAST_CONFIG.replace("timeout = 2", "timeout = 10"))
+    config.write_text(BENCH_CONFIG)
     env = {
         "PATH": os.environ["PATH"],
         "TELEGRAM_BOT_TOKEN": bot.token,
@@ -92,12 +105,22 @@ def first_poll_and_replies(
     raise TimeoutError(f"{replies} replies not within {timeout}s: {bot.counters()['requests']}")
 
 
+def wait_for_ready(listener: socket.socket, timeout: float) -> float:
+    """The monotonic time READY=1 arrived on this sd_notify socket."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        listener.settimeout(left)
+        if b"READY=1" in listener.recv(4096).split(b"\n"):
+            return time.monotonic()
+    raise TimeoutError(f"no READY=1 within {timeout}s")
+
+
 def run_contender(emulator: EmulatorClient, name: str, workdir: Path) -> dict[str, Any]:
     bot = emulator.create_bot()
     asyncio.run(enqueue(bot, UPDATES))
     argv, env = tradebotd_command(bot, workdir) if name == "tradebotd" else bare_command(bot)
     log = (workdir / f"{name}.log").open("wb")
-    process = subprocess.Popen(argv, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
         started, finished = first_poll_and_replies(bot, UPDATES, timeout=300)
         sent = bot.counters()["requests"].get("sendMessage", 0)
@@ -120,14 +143,14 @@ def idle_and_ready(emulator: EmulatorClient, workdir: Path) -> dict[str, Any]:
         bot = emulator.create_bot()
         run_dir = workdir / f"ready{n}"
         run_dir.mkdir()
-        listener = NotifySocket(run_dir / "notify.sock")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        listener.bind(str(run_dir / "notify.sock"))
         argv, env = tradebotd_command(bot, run_dir)
-        env["NOTIFY_SOCKET"] = str(listener.path)
+        env["NOTIFY_SOCKET"] = str(run_dir / "notify.sock")
         began = time.monotonic()
-        process = subprocess.Popen(argv, env=env, cwd=REPO, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(argv, env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
         try:
-            listener.wait_for("READY=1", timeout=30)
-            ready_times.append(listener.times("READY=1")[0] - began)
+            ready_times.append(wait_for_ready(listener, timeout=30) - began)
             if n == 0:
                 time.sleep(IDLE_SECONDS)
                 idle_rss.append(rss_mb(process.pid))
@@ -139,7 +162,7 @@ def idle_and_ready(emulator: EmulatorClient, workdir: Path) -> dict[str, Any]:
         bot = emulator.create_bot()
         argv, env = bare_command(bot)
         began = time.monotonic()
-        process = subprocess.Popen(argv, env=env, cwd=REPO, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(argv, env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
         try:
             # run_polling's bootstrap calls deleteWebhook right before its first long
             # poll, which the emulator only counts when it ends, seconds later.

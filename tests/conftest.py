@@ -11,8 +11,8 @@ import pytest
 
 from daemon.emulator.client import BotControl, EmulatorClient
 from daemon.emulator.launcher import start_emulator, stop_process
-from tests.processes import STARTED, DaemonProcess, Launch, NotifySocket
 from tests.support.postgres import PostgresServer, find_bindir
+from tests.support.processes import STARTED, DaemonProcess, Launch, NotifySocket
 
 # PTB 22 warns that RetryAfter.retry_after becomes a timedelta; opt in now.
 os.environ.setdefault("PTB_TIMEDELTA", "1")

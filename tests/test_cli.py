@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 
 from daemon.emulator.client import BotControl
-from daemon.emulator.launcher import REPO, start_emulator, stop_process
+from daemon.emulator.launcher import start_emulator, stop_process
 from daemon.store import outbox, schema
 from daemon.store.database import open_database
-from tests.processes import TRADEBOTD
+from tests.support.processes import REPO, TRADEBOTD
 
 
 def tradebotd(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

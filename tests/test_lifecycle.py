@@ -6,7 +6,7 @@ import signal
 from pathlib import Path
 
 from daemon.emulator.client import BotControl
-from tests.processes import Launch, NotifySocket, wait_until
+from tests.support.processes import Launch, NotifySocket, wait_until
 from tests.telegram.test_webhook_mode import free_port
 
 

@@ -14,7 +14,7 @@ from loguru import logger
 from daemon.logs import Redactor, setup_logging, stderr_is_journal
 from daemon.systemd import Notifier
 from daemon.telegram.errors import MAX_DESCRIPTION, describe
-from tests.processes import NotifySocket
+from tests.support.processes import NotifySocket
 
 TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 SECRET = TOKEN.split(":", 1)[1]

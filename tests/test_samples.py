@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from daemon.config import PollingSettings, load_settings
-from daemon.emulator.launcher import REPO
+from tests.support.processes import REPO
 
 ETC = REPO / "etc"
 TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"

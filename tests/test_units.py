@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from daemon.emulator.launcher import REPO
+from tests.support.processes import REPO
 
 UNITS = REPO / "units"
 DIGEST_SERVICES = ("tradebotd-digest.service", "tradebotd-digest-weekly.service")

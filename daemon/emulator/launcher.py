@@ -9,8 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent.parent
-
 
 def start_emulator(workdir: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
     """A `tradebotd emulator` process on a free loopback port, and its base URL."""
@@ -21,7 +19,6 @@ def start_emulator(workdir: Path, *extra: str) -> tuple[subprocess.Popen[bytes],
         [*command, "--port-file", str(port_file), *extra],
         stdout=log,
         stderr=subprocess.STDOUT,
-        cwd=REPO,
     )
     log.close()
     deadline = time.monotonic() + 20

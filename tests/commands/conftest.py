@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from daemon.emulator.client import BotControl
-from tests.processes import DaemonProcess, Launch, wait_until
+from tests.support.processes import DaemonProcess, Launch, wait_until
 
 ADMIN, USER = 801, 802
 # Tables that bookkeeping writes on every update (offset, counters, replies, uptime); an

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from daemon.emulator.client import BotControl
 from tests.commands.conftest import ADMIN, USER, ask
-from tests.processes import DaemonProcess, Launch
+from tests.support.processes import DaemonProcess, Launch
 
 
 def test_add_list_and_remove_a_runtime_admin(bot: BotControl, daemon: DaemonProcess) -> None:

@@ -12,7 +12,7 @@ from daemon.commands.registry import Role
 from daemon.emulator.client import BotControl
 from daemon.telegram import buttons
 from tests.commands.conftest import ADMIN, USER, ask, ask_full, button_data, press, table_contents
-from tests.processes import DaemonProcess
+from tests.support.processes import DaemonProcess
 
 INVOCATIONS = {
     "status": "/status",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from daemon.emulator.client import BotControl
 from tests.commands.conftest import ADMIN, ask, ask_full, button_data, press
-from tests.processes import FAST_CONFIG, DaemonProcess, Launch
+from tests.support.processes import FAST_CONFIG, DaemonProcess, Launch
 
 SUBSCRIBERS = (811, 812, 813)
 

@@ -6,7 +6,7 @@ from daemon.commands.catalogue import build_registry
 from daemon.commands.registry import Role
 from daemon.emulator.client import BotControl
 from tests.commands.conftest import ADMIN, ask
-from tests.processes import DaemonProcess
+from tests.support.processes import DaemonProcess
 
 
 def test_digest_preview_counts_the_admin_commands_and_records_nothing(

@@ -6,7 +6,7 @@ import re
 
 from daemon.emulator.client import BotControl
 from tests.commands.conftest import ADMIN, USER, ask, ask_full
-from tests.processes import DaemonProcess
+from tests.support.processes import DaemonProcess
 
 
 def test_logs_shows_recent_lines_with_time_and_level(

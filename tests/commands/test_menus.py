@@ -7,7 +7,7 @@ from typing import Any
 from daemon.commands.catalogue import build_registry
 from daemon.emulator.client import BotControl
 from tests.commands.conftest import ADMIN, USER, ask
-from tests.processes import Launch, wait_until
+from tests.support.processes import Launch, wait_until
 
 
 def expected(is_admin: bool) -> list[dict[str, str]]:

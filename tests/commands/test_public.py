@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from daemon.emulator.client import BotControl
 from tests.commands.conftest import ADMIN, USER, ask
-from tests.processes import DaemonProcess
+from tests.support.processes import DaemonProcess
 
 
 def test_start_greets_then_welcomes_back(bot: BotControl, daemon: DaemonProcess) -> None:

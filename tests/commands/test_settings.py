@@ -6,7 +6,7 @@ from daemon.commands.settings import effective
 from daemon.config import load_settings, mask_url_password
 from daemon.emulator.client import BotControl
 from tests.commands.conftest import ADMIN, ask
-from tests.processes import DaemonProcess
+from tests.support.processes import DaemonProcess
 
 
 def test_config_lists_every_setting_with_its_source_and_masks_the_token(

@@ -11,7 +11,7 @@ from daemon.commands.status import HealthFacts, assess, format_bytes
 from daemon.emulator.client import BotControl
 from daemon.store.outbox import DeadLetters
 from tests.commands.conftest import ADMIN, ask
-from tests.processes import DaemonProcess, Launch, NotifySocket
+from tests.support.processes import DaemonProcess, Launch, NotifySocket
 
 
 def test_status_reports_the_loop_restarts_outbox_and_database(

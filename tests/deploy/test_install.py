@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from daemon.config import load_settings
-from daemon.emulator.launcher import REPO
+from tests.support.processes import REPO
 
 TOKEN = "123456:install-test-token-not-a-real-one0"
 

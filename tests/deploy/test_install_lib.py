@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from daemon.emulator.launcher import REPO
+from tests.support.processes import REPO
 
 LIB = REPO / "scripts/install-lib.sh"
 

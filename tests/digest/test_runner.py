@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from daemon.emulator.client import BotControl
-from daemon.emulator.launcher import REPO
 from daemon.store import chats, events, schema, stats
 from daemon.store.database import open_database
-from tests.processes import TRADEBOTD, Launch
+from tests.support.processes import REPO, TRADEBOTD, Launch
 
 ADMIN = 831
 

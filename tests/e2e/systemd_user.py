@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import TRADEBOTD
+from tests.support.processes import TRADEBOTD
 
 SYSTEMD = Path("/usr/lib/systemd/systemd")
 UNITS = Path(__file__).resolve().parent.parent.parent / "units"

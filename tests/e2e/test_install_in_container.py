@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from daemon.emulator.client import BotControl
-from daemon.emulator.launcher import REPO
 from tests.e2e.container import Container, require_container
-from tests.processes import wait_until
+from tests.support.processes import REPO, wait_until
 
 ADMIN = 851
 LEGACY_BOT = """\

@@ -11,7 +11,7 @@ import pytest
 
 from daemon.emulator.client import BotControl
 from tests.e2e.systemd_user import UNITS, UserManager, adapt_to_test, require_user_manager
-from tests.processes import STARTED, Launch, secrets_in, wait_until
+from tests.support.processes import STARTED, Launch, secrets_in, wait_until
 
 ADMIN = 841
 

@@ -9,7 +9,7 @@ import pytest
 
 from daemon.emulator.client import BotControl
 from tests.e2e.systemd_user import UNITS, UserManager, adapt_to_test, require_user_manager
-from tests.processes import FAST_CONFIG, STARTED, secrets_in, wait_until
+from tests.support.processes import FAST_CONFIG, STARTED, secrets_in, wait_until
 
 # The test's own timings on top of the shipped unit: pings every second; a poll that hangs
 # past timeout+grace (4 s) stops them, and systemd acts 2 s later, before httpx's own read

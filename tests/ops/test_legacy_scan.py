@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from daemon.emulator.launcher import REPO
+from tests.support.processes import REPO
 
 TOKEN = "424242:legacy-scan-test-token-not-real-00000"
 OTHER = "535353:someone-elses-bot-token-not-real-0000"

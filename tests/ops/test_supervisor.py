@@ -17,8 +17,7 @@ import pytest
 from supervisor.xmlrpc import SupervisorTransport
 
 from daemon.emulator.client import BotControl
-from daemon.emulator.launcher import REPO
-from tests.processes import FAST_CONFIG, TRADEBOTD, wait_until
+from tests.support.processes import FAST_CONFIG, REPO, TRADEBOTD, wait_until
 
 SUPERVISORD = Path(sys.executable).parent / "supervisord"
 ADMIN = 871

@@ -7,7 +7,7 @@ import time
 
 from daemon.emulator.client import BotControl
 from daemon.telegram.bot import USER_AGENT
-from tests.processes import ForeignPoller, Launch, NotifySocket, wait_until
+from tests.support.processes import ForeignPoller, Launch, NotifySocket, wait_until
 
 ADMIN = 700
 RUNTIME_ADMIN = 703

@@ -24,7 +24,7 @@ from daemon.store.database import DAEMON_BUSY_TIMEOUT, Store, StoreUnavailable, 
 from daemon.store.models import KnownChat, OutboxMessage
 from daemon.telegram.processor import UpdateProcessor
 from daemon.vitals import Vitals
-from tests.processes import DaemonProcess, Launch
+from tests.support.processes import DaemonProcess, Launch
 
 NOW = datetime(2026, 11, 28, 12, 0, 0)
 

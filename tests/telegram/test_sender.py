@@ -16,7 +16,7 @@ from daemon.store.database import Store, open_database
 from daemon.store.models import OutboxMessage
 from daemon.telegram.sender import OutboxSender
 from daemon.vitals import Vitals
-from tests.processes import wait_until
+from tests.support.processes import wait_until
 
 NOW = datetime(2026, 11, 28, 12, 0)
 USER = 901

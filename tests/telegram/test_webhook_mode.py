@@ -11,7 +11,7 @@ import pytest
 
 from daemon.config import ConfigError, load_settings
 from daemon.emulator.client import BotControl
-from tests.processes import Launch
+from tests.support.processes import Launch
 
 SECRET = "s3cret-webhook_token"
 TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"

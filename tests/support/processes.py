@@ -18,7 +18,6 @@ from typing import Any, Protocol
 import httpx
 
 from daemon.emulator.client import BotControl
-from daemon.emulator.launcher import REPO
 
 # Fast timings so conflict, back-off and watchdog behaviour shows within seconds.
 FAST_CONFIG = """\
@@ -37,6 +36,7 @@ rate_limiter = false
 """
 
 
+REPO = Path(__file__).resolve().parent.parent.parent
 # Every daemon the session started, with the secrets it was given: the session's last
 # check (tests/conftest.py) scans all their output for any of them.
 STARTED: list[tuple[Path, tuple[str, ...]]] = []
