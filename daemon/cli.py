@@ -164,6 +164,18 @@ def db_upgrade_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def config_check_command(args: argparse.Namespace) -> int:
+    """Load the settings as `run` would (the env file, the TOML file it names) and say
+    whether they are valid: `make upgrade` asks the new version before it stops the old."""
+    loaded = _settings_or_exit(require_token=False, env_file=args.env_file)
+    if isinstance(loaded, int):
+        return loaded
+    settings, _ring = loaded
+    where = f" and {settings.config_file}" if settings.config_file else ""
+    logger.info("config check: the settings{} load with tradebotd {}", where, __version__)
+    return 0
+
+
 def db_clear_dead_letters_command(args: argparse.Namespace) -> int:
     """Forget the outbox's dead letters (after reading why they failed in /logs)."""
     loaded = _settings_or_exit(require_token=False)
@@ -285,6 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     watchdog.add_argument("--env-file", type=Path, help=ENV_FILE_HELP)
     watchdog.set_defaults(handler=supervisor_watchdog_command)
+
+    config = commands.add_parser("config", help="configuration")
+    config_commands = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    check = config_commands.add_parser("check", help="load the settings; exit 78 if invalid")
+    check.add_argument("--env-file", type=Path, help=ENV_FILE_HELP)
+    check.set_defaults(handler=config_check_command)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

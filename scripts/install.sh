@@ -61,6 +61,16 @@ rm -rf "$DESTDIR$PREFIX/docs"
 cp -r "$SRC/docs" "$DESTDIR$PREFIX/docs"
 say "built $VENV.new ($("$VENV.new/bin/tradebotd" --version))"
 
+# Kept settings must load with the new version before anything running is touched.
+if [ -f "$CONF/tradebotd.env" ]; then
+    if ! checked=$(TRADEBOTD_CONFIG="$CONF/config.toml" \
+            "$VENV.new/bin/tradebotd" config check --env-file "$CONF/tradebotd.env" 2>&1); then
+        rm -rf "$VENV.new"
+        printf '%s\n' "$checked" >&2
+        die "the kept settings in $CONF do not load with the new version (above); nothing was changed"
+    fi
+fi
+
 # --- 4. units and settings (settings are never overwritten) --------------------------------
 mkdir -p "$UNITS" "$CONF"
 for unit in "$SRC"/units/*.service "$SRC"/units/*.timer; do
@@ -79,7 +89,10 @@ if [ ! -f "$CONF/tradebotd.env" ]; then
 else
     say "kept $CONF/tradebotd.env"
 fi
-[ -f "$CONF/config.toml" ] || install -m 0644 "$SRC/etc/config.toml.sample" "$CONF/config.toml"
+# config.toml may hold secrets (receiver URLs, ingest secrets): private like the env file.
+[ -f "$CONF/config.toml" ] || install -m 0640 "$SRC/etc/config.toml.sample" "$CONF/config.toml"
+chmod 0640 "$CONF/config.toml"
+[ "$LIVE" = 1 ] && chown root:tradebotd "$CONF/config.toml"
 
 token_set() { [ -n "$(env_value "$CONF/tradebotd.env" TELEGRAM_BOT_TOKEN)" ]; }
 fill_in() {

@@ -225,3 +225,30 @@ def test_docs_never_show_a_token_on_a_command_line() -> None:
     for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
         for line in doc.read_text().splitlines():
             assert not on_a_command.search(line), f"{doc.name}: {line}"
+
+
+def test_config_toml_is_private_like_the_env_file(installed: Path) -> None:
+    """It will hold receiver URLs and ingest secrets: 0640, as the env file."""
+    config = installed / "etc/tradebotd/config.toml"
+    assert stat.S_IMODE(config.stat().st_mode) == 0o640
+
+
+def test_an_upgrade_refuses_kept_settings_the_new_version_rejects(tmp_path: Path) -> None:
+    """`make upgrade` asks the new version to load the kept settings before it touches
+    anything: a bad config.toml stops it with the reason, the installed venv unchanged."""
+    assert make("install", tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, ADMIN_IDS="42").returncode == 0
+    script = tmp_path / "opt/tradebotd/venv/bin/tradebotd"
+    before = script.stat().st_mtime_ns
+    config = tmp_path / "etc/tradebotd/config.toml"
+    config.write_text("[polling]\ntimeout = 99\n")
+    result = make("upgrade", tmp_path)
+    assert result.returncode != 0
+    assert "config: [polling] timeout: must be between 1 and 50, got 99" in result.stderr
+    assert (
+        f"install: the kept settings in {tmp_path}/etc/tradebotd do not load with the new "
+        "version (above); nothing was changed"
+    ) in result.stderr
+    assert script.stat().st_mtime_ns == before
+    assert not (tmp_path / "opt/tradebotd/venv.new").exists()
+    config.write_text("[polling]\ntimeout = 20\n")
+    assert make("upgrade", tmp_path).returncode == 0
