@@ -47,6 +47,7 @@ def read_stamp(path: Path) -> float | None:
 class Heartbeat:
     def __init__(
         self,
+        *,
         vitals: Vitals,
         notifier: Notifier,
         store: Store,

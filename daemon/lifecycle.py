@@ -240,8 +240,10 @@ class Daemon:
         )
         self._menus = menus
         dispatch.install(app, services, Outgoing(lambda: button_key, time.time), utcnow)
-        sender = OutboxSender(app.bot, store, vitals)
-        processor = UpdateProcessor(app, store, vitals, utcnow, sender.wake)
+        sender = OutboxSender(bot=app.bot, store=store, vitals=vitals)
+        processor = UpdateProcessor(
+            app=app, store=store, vitals=vitals, utcnow=utcnow, on_committed=sender.wake
+        )
         await self._connect(app)
         try:
             vitals.bot_username = app.bot.username
@@ -297,14 +299,14 @@ class Daemon:
             sender.wake()
 
         heartbeat = Heartbeat(
-            vitals,
-            self.notifier,
-            store,
-            lambda: self.settings.heartbeat_interval,
-            services.watchdog_interval,
-            utcnow,
-            self.ring,
-            self.clock,
+            vitals=vitals,
+            notifier=self.notifier,
+            store=store,
+            interval=lambda: self.settings.heartbeat_interval,
+            watchdog_interval=services.watchdog_interval,
+            utcnow=utcnow,
+            ring=self.ring,
+            clock=self.clock,
             retention=lambda: self.settings.retention,
             stamp=settings.state_directory / STAMP_NAME,
         )
@@ -316,7 +318,12 @@ class Daemon:
         }
         if settings.polling_enabled:
             poller = Poller(
-                app.bot, processor, vitals, lambda: self.settings.polling, tell_admins, self.clock
+                bot=app.bot,
+                processor=processor,
+                vitals=vitals,
+                settings=lambda: self.settings.polling,
+                on_foreign_poller=tell_admins,
+                clock=self.clock,
             )
             tasks["poller"] = asyncio.create_task(poller.run(self.stop))
         receiver = None

@@ -32,14 +32,14 @@ def store(database_url: str) -> Iterator[Store]:
 def heartbeat(store: Store, retention: RetentionSettings) -> Heartbeat:
     vitals = Vitals.starting("test", False, 0.0, PollingSettings())
     return Heartbeat(
-        vitals,
-        Notifier(environ={}),
-        store,
-        lambda: 60.0,
-        None,
-        lambda: NOW,
-        RingBuffer(),
-        lambda: 0.0,
+        vitals=vitals,
+        notifier=Notifier(environ={}),
+        store=store,
+        interval=lambda: 60.0,
+        watchdog_interval=None,
+        utcnow=lambda: NOW,
+        ring=RingBuffer(),
+        clock=lambda: 0.0,
         retention=lambda: retention,
     )
 

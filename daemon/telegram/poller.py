@@ -39,6 +39,7 @@ CONFLICT_ADVICE = (
 class Poller:
     def __init__(
         self,
+        *,
         bot: Bot,
         processor: UpdateProcessor,
         vitals: Vitals,

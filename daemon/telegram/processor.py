@@ -44,6 +44,7 @@ class _HandlerFailed(Exception):
 class UpdateProcessor:
     def __init__(
         self,
+        *,
         app: PtbApplication,
         store: Store,
         vitals: Vitals,

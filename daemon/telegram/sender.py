@@ -30,6 +30,7 @@ from daemon.waiting import pause, wait_any
 class OutboxSender:
     def __init__(
         self,
+        *,
         bot: Bot,
         store: Store,
         vitals: Vitals,

@@ -82,7 +82,13 @@ async def make_processor(
     app.add_handler(CommandHandler("explode", explode))
     vitals = Vitals.starting("test", True, 0.0, PollingSettings())
     committed: list[int] = []
-    processor = UpdateProcessor(app, store, vitals, lambda: NOW, lambda: committed.append(1))
+    processor = UpdateProcessor(
+        app=app,
+        store=store,
+        vitals=vitals,
+        utcnow=lambda: NOW,
+        on_committed=lambda: committed.append(1),
+    )
     return app, processor, vitals
 
 

@@ -37,7 +37,7 @@ async def drain(bot: BotControl, store: Store, texts: list[tuple[int, str]]) -> 
             outbox.enqueue(chat_id, text, NOW)
     ext_bot = ExtBot(bot.token, base_url=bot.base_url)
     async with ext_bot:
-        sender = OutboxSender(ext_bot, store, vitals, jitter=lambda: 0.0)
+        sender = OutboxSender(bot=ext_bot, store=store, vitals=vitals, jitter=lambda: 0.0)
         stop = asyncio.Event()
         task = asyncio.create_task(sender.run(stop))
         await asyncio.to_thread(wait_until, lambda: outbox.backlog() == 0, 20, "outbox drained")
