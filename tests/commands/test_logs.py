@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from daemon.emulator.client import BotControl
 from tests.commands.conftest import ADMIN, USER, ask, ask_full
+from tests.support.commands import make_harness
 from tests.support.processes import DaemonProcess
 
 
@@ -42,9 +44,19 @@ def test_long_logs_come_as_a_document(bot: BotControl, daemon: DaemonProcess) ->
     assert message["document"]["file_name"] == "tradebotd-logs.txt"
 
 
-def test_bad_arguments_get_the_usage(bot: BotControl, daemon: DaemonProcess) -> None:
+async def test_bad_arguments_get_the_usage(tmp_path: Path) -> None:
+    """In process: every refusal names what is wrong (Unicode digits included)."""
+    harness = make_harness(tmp_path, admin_ids=str(ADMIN))
+
+    async def ask_in_process(text: str) -> str:
+        return harness.text(await harness.run(text, ADMIN))
+
     usage = "Usage: /logs [N 1-200, default 20] [level: trace | debug | info | success | "
-    assert ask(bot, ADMIN, "/logs 0").startswith("N must be between 1 and 200, got 0.\n" + usage)
-    assert ask(bot, ADMIN, "/logs 500").startswith("N must be between 1 and 200, got 500.")
-    assert ask(bot, ADMIN, "/logs 5 loud").startswith("Unknown level 'loud'.\n" + usage)
-    assert ask(bot, ADMIN, "/logs 5 info extra").startswith(usage)
+    assert (await ask_in_process("/logs 0")).startswith(
+        "N must be between 1 and 200, got 0.\n" + usage
+    )
+    assert (await ask_in_process("/logs 500")).startswith("N must be between 1 and 200, got 500.")
+    assert (await ask_in_process("/logs 5 loud")).startswith("Unknown level 'loud'.\n" + usage)
+    assert (await ask_in_process("/logs 5 info extra")).startswith(usage)
+    # '²' passes str.isdigit(); it is read as a (wrong) level, never as a number.
+    assert (await ask_in_process("/logs ²")).startswith("Unknown level '²'.\n" + usage)
