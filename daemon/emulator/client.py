@@ -107,6 +107,12 @@ class BotControl:
         }
         return self._object("POST", "/users", body)
 
+    def block(self, user_id: int, blocked: bool = True, notify: bool = True) -> dict[str, Any]:
+        """The user blocks (or unblocks) the bot, as Telegram's client does."""
+        return self._object(
+            "POST", f"/users/{user_id}/block", {"blocked": blocked, "notify": notify}
+        )
+
     def create_group(self, title: str = "Group", supergroup: bool = False) -> dict[str, Any]:
         return self._object(
             "POST", "/chats", {"title": title, "type": "supergroup" if supergroup else "group"}
@@ -173,6 +179,11 @@ class BotControl:
 
     def commands(self) -> list[dict[str, Any]]:
         return self._list("GET", "/commands")
+
+    def inject_update(self, kind: str, payload: dict[str, Any]) -> int | None:
+        """Queue an update of `kind` with this payload, as given; its update_id."""
+        answer = self._object("POST", "/updates", {"kind": kind, "payload": payload})
+        return answer["update_id"]  # type: ignore[no-any-return]
 
     def restart_update_ids(self, next_id: int) -> None:
         """Telegram after a week without updates: ids start afresh at `next_id`."""

@@ -136,6 +136,18 @@ async def create_user(request: web.Request) -> web.Response:
     return ok(user.to_api())
 
 
+async def block_bot(request: web.Request) -> web.Response:
+    """The user blocks ({"blocked": true}) or unblocks the bot; `notify` (default true)
+    queues the my_chat_member update Telegram sends for it."""
+    bot, body = bot_of(request), await body_of(request)
+    user = user_for(bot, int(request.match_info["user_id"]))
+    blocked, notify = body.get("blocked", True), body.get("notify", True)
+    if not isinstance(blocked, bool) or not isinstance(notify, bool):
+        raise ControlError("'blocked' and 'notify' are true or false")
+    update = bot.world.set_blocked(user, blocked, notify)
+    return ok({"blocked": blocked, "update_id": update["update_id"] if update else None})
+
+
 async def create_chat(request: web.Request) -> web.Response:
     bot, body = bot_of(request), await body_of(request)
     kind = body.get("type", "group")
@@ -234,6 +246,17 @@ async def pending_updates(request: web.Request) -> web.Response:
     return ok(list(bot_of(request).world.updates))
 
 
+async def inject_update(request: web.Request) -> web.Response:
+    """Queue an update of any kind with any payload, as given: for tests of what the bot
+    does with updates it cannot read (Telegram adds fields and kinds over time)."""
+    bot, body = bot_of(request), await body_of(request)
+    kind, payload = body.get("kind"), body.get("payload")
+    if not isinstance(kind, str) or not isinstance(payload, dict):
+        raise ControlError("'kind' is an update type and 'payload' an object")
+    update = bot.world.enqueue(kind, payload)
+    return ok({"update_id": update["update_id"] if update else None})
+
+
 async def restart_update_ids(request: web.Request) -> web.Response:
     """Start update ids afresh at `next` (Telegram does so after a week without updates)."""
     bot, body = bot_of(request), await body_of(request)
@@ -320,12 +343,14 @@ def add_control_routes(app: web.Application) -> None:
         ("GET", bot, show_bot),
         ("POST", bot + "/users", create_user),
         ("POST", bot + "/chats", create_chat),
+        ("POST", bot + "/users/{user_id:[0-9]+}/block", block_bot),
         ("POST", bot + "/messages", inject_message),
         ("POST", bot + "/callbacks", press_button),
         ("GET", bot + "/callbacks/{query_id}", callback_answer),
         ("GET", bot + "/sent", sent_messages),
         ("GET", bot + "/files/{file_id}", stored_file),
         ("GET", bot + "/updates", pending_updates),
+        ("POST", bot + "/updates", inject_update),
         ("POST", bot + "/update_ids", restart_update_ids),
         ("GET", bot + "/commands", commands),
         ("POST", bot + "/webhook", set_webhook_elsewhere),

@@ -185,7 +185,7 @@ async def get_webhook_info(bot: EmulatedBot, params: Params, caller: Caller) -> 
 # -- sending and editing ------------------------------------------------------------------
 @method("sendMessage")
 async def send_message(bot: EmulatedBot, params: Params, caller: Caller) -> dict[str, Any]:
-    chat = bot.world.known_chat(params.chat_id())
+    chat = bot.world.reachable_chat(params.chat_id())
     return post(bot, chat, message_text(params), reply_markup(params))
 
 
@@ -209,7 +209,7 @@ def _upload(bot: EmulatedBot, params: Params, field: str) -> tuple[bytes, str | 
 
 @method("sendPhoto")
 async def send_photo(bot: EmulatedBot, params: Params, caller: Caller) -> dict[str, Any]:
-    chat = bot.world.known_chat(params.chat_id())
+    chat = bot.world.reachable_chat(params.chat_id())
     data, filename, mime = _upload(bot, params, "photo")
     size = image_size(data)
     if size is None:
@@ -230,7 +230,7 @@ async def send_photo(bot: EmulatedBot, params: Params, caller: Caller) -> dict[s
 
 @method("sendDocument")
 async def send_document(bot: EmulatedBot, params: Params, caller: Caller) -> dict[str, Any]:
-    chat = bot.world.known_chat(params.chat_id())
+    chat = bot.world.reachable_chat(params.chat_id())
     data, filename, mime = _upload(bot, params, "document")
     if not data:
         raise bad_request("file must be non-empty")
@@ -308,7 +308,7 @@ async def answer_callback_query(bot: EmulatedBot, params: Params, caller: Caller
 
 @method("sendChatAction")
 async def send_chat_action(bot: EmulatedBot, params: Params, caller: Caller) -> bool:
-    bot.world.known_chat(params.chat_id())
+    bot.world.reachable_chat(params.chat_id())
     if params.text("action") not in CHAT_ACTIONS:
         raise bad_request("wrong parameter action in request")
     return True

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from daemon.emulator.errors import CHAT_NOT_FOUND, bad_request
+from daemon.emulator.errors import BLOCKED_BY_USER, CHAT_NOT_FOUND, ApiError, bad_request
 
 DEFAULT_UPDATE_TYPES = frozenset(
     {
@@ -180,6 +180,7 @@ class BotWorld:
     _next_message_id: dict[int, int] = field(default_factory=dict)
     _next_callback: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     on_update: list[Callable[[], None]] = field(default_factory=list)
+    blocked_by: set[int] = field(default_factory=set)  # users who blocked the bot
 
     # -- people and chats -------------------------------------------------------------
     def add_user(self, user: User) -> User:
@@ -200,6 +201,38 @@ class BotWorld:
         if chat is None:
             raise bad_request(CHAT_NOT_FOUND)
         return chat
+
+    def reachable_chat(self, chat_id: int) -> Chat:
+        """A chat the bot may send to: a user who blocked the bot answers 403."""
+        chat = self.known_chat(chat_id)
+        if chat.type == "private" and chat.id in self.blocked_by:
+            raise ApiError(403, BLOCKED_BY_USER)
+        return chat
+
+    def set_blocked(self, user: User, blocked: bool, notify: bool) -> dict[str, Any] | None:
+        """The user blocks (or unblocks) the bot; with `notify`, the my_chat_member
+        update Telegram sends the bot for it is queued (None if nothing changed)."""
+        was = user.id in self.blocked_by
+        if blocked:
+            self.blocked_by.add(user.id)
+        else:
+            self.blocked_by.discard(user.id)
+        if was == blocked or not notify:
+            return None
+        chat = self.private_chat(user)
+        member = {"user": self.me.to_api(), "status": "member"}
+        kicked = {"user": self.me.to_api(), "status": "kicked", "until_date": 0}
+        old, new = (member, kicked) if blocked else (kicked, member)
+        return self.enqueue(
+            "my_chat_member",
+            {
+                "chat": chat.to_api(),
+                "from": user.to_api(),
+                "date": self.now(),
+                "old_chat_member": old,
+                "new_chat_member": new,
+            },
+        )
 
     # -- messages -----------------------------------------------------------------------
     def now(self) -> int:

@@ -78,6 +78,15 @@ def failed(message_id: int, error: str, dead: bool) -> None:
     ).where(OutboxMessage.id == message_id).execute()
 
 
+def fail_chat(chat_id: int, error: str) -> int:
+    """Every call still queued for the chat becomes a dead letter; returns how many."""
+    return int(
+        OutboxMessage.update(attempts=OutboxMessage.attempts + 1, last_error=error[:500], dead=True)
+        .where((OutboxMessage.chat_id == chat_id) & (OutboxMessage.dead == False))  # noqa: E712
+        .execute()
+    )
+
+
 def backlog() -> int:
     return OutboxMessage.select().where(OutboxMessage.dead == False).count()  # noqa: E712
 

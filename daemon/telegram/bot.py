@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeAlias
 
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot
 from telegram.request import HTTPXRequest
 
@@ -12,7 +13,8 @@ from daemon.config import Settings
 
 USER_AGENT = f"tradebotd/{__version__} (python-telegram-bot)"
 # Updates the daemon handles; Telegram remembers the list between calls.
-ALLOWED_UPDATES = ["message", "callback_query"]
+# my_chat_member: a user blocked or unblocked the bot, or a group removed it.
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 # The daemon's Application: PTB's default context, no job queue of its own.
 PtbApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
 
@@ -23,9 +25,24 @@ class _Request(HTTPXRequest):
     USER_AGENT = USER_AGENT  # type: ignore[misc]  # PTB marks it Final; we name ours
 
 
+class DaemonBot(ExtBot[Any]):
+    async def get_update_dicts(
+        self, offset: int | None, poll_seconds: int, allowed_updates: list[str]
+    ) -> list[dict[str, Any]]:
+        """getUpdates' answer as JSON objects, not yet parsed: PTB parses the whole list at
+        once, so one update it cannot read would hide (and, replayed, wedge) all others.
+        The read timeout grows with the poll, as PTB's get_updates does it."""
+        read_timeout = (self._request[0].read_timeout or 0) + poll_seconds
+        data = {"offset": offset, "timeout": poll_seconds, "allowed_updates": allowed_updates}
+        result = await self._post("getUpdates", data, read_timeout=read_timeout)
+        if not isinstance(result, list) or not all(isinstance(u, dict) for u in result):
+            raise TelegramError(f"getUpdates answered {type(result).__name__}, not updates")
+        return result
+
+
 def build_application(settings: Settings) -> PtbApplication:
     assert settings.token is not None
-    bot = ExtBot(
+    bot = DaemonBot(
         token=settings.token,
         base_url=f"{settings.api_url}/bot",
         base_file_url=f"{settings.api_url}/file/bot",

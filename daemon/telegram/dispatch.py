@@ -17,6 +17,7 @@ from loguru import logger
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -25,7 +26,7 @@ from telegram.ext import (
 
 from daemon.commands.registry import ButtonCall, Command, CommandCall, CommandError, Role, Services
 from daemon.reply import Reply
-from daemon.store import chats
+from daemon.store import chats, subscribers
 from daemon.store.database import savepoint
 from daemon.telegram.bot import PtbApplication
 from daemon.telegram.buttons import ButtonRefused
@@ -156,3 +157,28 @@ def install(
     # this only sees commands no registered handler took.
     app.add_handler(MessageHandler(filters.COMMAND, unknown))
     app.add_handler(CallbackQueryHandler(_button_callback(services, out, utcnow)))
+    app.add_handler(
+        ChatMemberHandler(membership_changed, chat_member_types=ChatMemberHandler.MY_CHAT_MEMBER)
+    )
+
+
+GONE = ("kicked", "left")
+
+
+async def membership_changed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bot was blocked, or removed from a group: that chat leaves the broadcast list
+    (inside the update's transaction). Back again, it must /subscribe again."""
+    change = update.my_chat_member
+    if change is None:
+        return
+    status = change.new_chat_member.status
+    if status in GONE:
+        was_subscribed = subscribers.unsubscribe(change.chat.id)
+        logger.info(
+            "chat {} {} the bot{}",
+            change.chat.id,
+            "blocked" if change.chat.type == "private" else "removed",
+            ": unsubscribed" if was_subscribed else "",
+        )
+    else:
+        logger.info("chat {} can reach the bot again ({})", change.chat.id, status)

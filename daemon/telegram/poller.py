@@ -13,6 +13,7 @@ import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from loguru import logger
 from telegram import Bot, Update
@@ -22,7 +23,7 @@ from daemon.config import PollingSettings
 from daemon.policy.backoff import Backoff
 from daemon.policy.conflicts import Verdict
 from daemon.store.database import StoreUnavailable
-from daemon.telegram.bot import ALLOWED_UPDATES
+from daemon.telegram.bot import ALLOWED_UPDATES, DaemonBot
 from daemon.telegram.errors import describe, retry_after_seconds
 from daemon.telegram.processor import UpdateProcessor
 from daemon.vitals import Vitals
@@ -36,11 +37,16 @@ CONFLICT_ADVICE = (
 )
 
 
+def read_update(raw: dict[str, Any], bot: Bot) -> Update | None:
+    """PTB's Update from one getUpdates item (raises on what PTB cannot read)."""
+    return Update.de_json(dict(raw), bot)
+
+
 class Poller:
     def __init__(
         self,
         *,
-        bot: Bot,
+        bot: DaemonBot,
         processor: UpdateProcessor,
         vitals: Vitals,
         settings: Callable[[], PollingSettings],
@@ -59,12 +65,14 @@ class Poller:
         self._errors = Backoff(initial.error_delay, initial.error_delay_max)
         self.live = False
 
-    async def _fetch(self, poll_seconds: int, stop: asyncio.Event) -> Sequence[Update] | None:
+    async def _fetch(
+        self, poll_seconds: int, stop: asyncio.Event
+    ) -> Sequence[dict[str, Any]] | None:
         """One getUpdates, abandoned (None) if stop comes first."""
         poll = asyncio.ensure_future(
-            self._bot.get_updates(
+            self._bot.get_update_dicts(
                 offset=self._vitals.offset or None,
-                timeout=poll_seconds,
+                poll_seconds=poll_seconds,
                 allowed_updates=ALLOWED_UPDATES,
             )
         )
@@ -114,12 +122,27 @@ class Poller:
             self._answered()
             await self._process_batch(updates, stop)
 
-    async def _process_batch(self, updates: Sequence[Update], stop: asyncio.Event) -> None:
-        for update in updates:
+    async def _process_batch(self, updates: Sequence[dict[str, Any]], stop: asyncio.Event) -> None:
+        for raw in updates:
             if stop.is_set():
                 return  # unprocessed updates stay unconfirmed for the next start
+            update_id = raw.get("update_id")
+            if isinstance(update_id, bool) or not isinstance(update_id, int):
+                # Nothing to confirm it by: the answer itself is broken. Poll again later.
+                self._vitals.poll_errors += 1
+                logger.error("getUpdates answered an update without an integer update_id")
+                await pause(stop, self._errors.next_delay(self._jitter()))
+                return
             try:
-                await self._processor.process(update)
+                update, unreadable = read_update(raw, self._bot), None
+            except (TypeError, ValueError, KeyError, AttributeError) as exc:
+                update, unreadable = None, f"{type(exc).__name__}: {exc}"
+            try:
+                if update is None:
+                    # Skipped once, on the record: replaying it would wedge the loop.
+                    await self._processor.skip(update_id, unreadable or "not an update")
+                else:
+                    await self._processor.process(update)
             except StoreUnavailable as exc:
                 # Nothing was recorded and the offset did not move: the next poll
                 # fetches this update again. Later ones wait their turn (id order).
@@ -127,7 +150,7 @@ class Poller:
                 delay = self._errors.next_delay(self._jitter())
                 logger.error(
                     "update {} not processed: {}; fetching it again in {:.1f}s",
-                    update.update_id,
+                    update_id,
                     exc,
                     delay,
                 )

@@ -75,6 +75,20 @@ class UpdateProcessor:
         self._on_committed()
         return applied
 
+    async def skip(self, update_id: int, reason: str) -> None:
+        """Record an update that cannot be read as processed, so the offset moves past it
+        (replaying it would fail again and wedge the loop); ERROR says what it was."""
+
+        async def record() -> None:
+            async with self._store.transaction():
+                progress.store_offset(update_id + 1)
+                if progress.claim(update_id, self._utcnow()):
+                    stats.bump(stats.UPDATES, self._utcnow())
+
+        await retry_transient(record)
+        logger.error("update {} could not be read ({}): skipped", update_id, reason[:300])
+        self._vitals.offset = update_id + 1
+
     async def _apply(self, update: Update) -> tuple[bool, int]:
         update_id = update.update_id
         async with self._store.transaction():

@@ -19,7 +19,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from daemon.policy.backoff import Backoff
-from daemon.store import outbox
+from daemon.store import outbox, subscribers
 from daemon.store.database import Store, StoreUnavailable
 from daemon.store.outbox import QueuedCall
 from daemon.telegram.errors import describe, retry_after_seconds
@@ -115,7 +115,21 @@ class OutboxSender:
             logger.warning("sendMessage: flood control, retrying in {:.0f}s", seconds)
             await pause(stop, seconds)
             return False
-        except (BadRequest, Forbidden) as exc:
+        except Forbidden as exc:
+            # The user blocked the bot (or it left the group): a permanent state of the
+            # receiver, not of this message. Everything queued for it is dead, it leaves
+            # the broadcast list, and nothing is retried (my_chat_member keeps it current).
+            async with self._store.transaction():
+                dropped = outbox.fail_chat(message.chat_id, str(exc))
+                subscribers.unsubscribe(message.chat_id)
+            logger.warning(
+                "chat {} cannot be reached ({}): unsubscribed, {} queued messages dropped",
+                message.chat_id,
+                exc,
+                dropped,
+            )
+            return False  # this batch may hold more for that chat: fetch afresh
+        except BadRequest as exc:
             logger.error(
                 "message {} to chat {} refused for good: {}", message.id, message.chat_id, exc
             )

@@ -105,3 +105,38 @@ def test_retry_after_on_get_updates_is_honoured(bot: BotControl, launch: Launch)
     assert our_get_updates(bot) == after_flood  # silent while told to wait
     wait_until(lambda: our_get_updates(bot) > after_flood, 5, "polling resumed")
     assert after_flood > before
+
+
+def test_an_update_ptb_cannot_read_is_skipped_on_the_record_not_fatal(
+    bot: BotControl, launch: Launch
+) -> None:
+    """A getUpdates answer with one update python-telegram-bot cannot parse (here a
+    ChatMemberBanned without until_date) used to raise for the whole list: the daemon
+    exited 70 and, replayed after each restart, never got past it. Now that update alone
+    is skipped with an ERROR, and the ones around it are handled."""
+    bot.set_flood(enabled=False)
+    daemon = launch(admin_ids="42")
+    bot.send_text(from_user=61, text="/start")
+    bad = bot.inject_update(
+        "my_chat_member",
+        {
+            "chat": {"id": 62, "type": "private", "first_name": "U"},
+            "from": {"id": 62, "is_bot": False, "first_name": "U"},
+            "date": 0,
+            "old_chat_member": {
+                "user": {"id": 1, "is_bot": True, "first_name": "B"},
+                "status": "member",
+            },
+            "new_chat_member": {
+                "user": {"id": 1, "is_bot": True, "first_name": "B"},
+                "status": "kicked",
+            },
+        },
+    )
+    bot.send_text(from_user=63, text="/start")
+    for user in (61, 63):
+        assert bot.wait_for_sent(chat_id=user, count=1)[0]["text"].startswith("Hello")
+    daemon.wait_for_log(rf"update {bad} could not be read \(TypeError: .*until_date.*\): skipped")
+    assert daemon.process is not None
+    assert daemon.process.poll() is None  # still running
+    assert daemon.query("SELECT count(*) FROM processed_update") == [(3,)]
