@@ -143,21 +143,32 @@ class Settings:
         return replace(self, **changes)
 
 
-def url_password(url: str) -> str | None:
-    """The password in a URL's userinfo (the last '@' ends it: passwords may hold '@')."""
-    userinfo, at, _ = urlsplit(url).netloc.rpartition("@")
+# What /config and error texts show in place of a secret.
+MASK = "<redacted>"
+
+
+def _credentials(url: str) -> tuple[str, str, str] | None:
+    """(user, password, host) from a URL's netloc, or None without a password. The last
+    '@' ends the userinfo: passwords may hold '@'."""
+    userinfo, at, host = urlsplit(url).netloc.rpartition("@")
     if not at or ":" not in userinfo:
         return None
-    return userinfo.split(":", 1)[1] or None
+    user, _, password = userinfo.partition(":")
+    return user, password, host
 
 
-def mask_url_password(url: str, mask: str = "<redacted>") -> str:
-    parts = urlsplit(url)
-    userinfo, at, host = parts.netloc.rpartition("@")
-    if not at or ":" not in userinfo:
+def url_password(url: str) -> str | None:
+    """The password in a URL's userinfo, or None."""
+    credentials = _credentials(url)
+    return (credentials[1] or None) if credentials else None
+
+
+def mask_url_password(url: str) -> str:
+    credentials = _credentials(url)
+    if credentials is None:
         return url
-    user = userinfo.split(":", 1)[0]
-    return parts._replace(netloc=f"{user}:{mask}@{host}").geturl()
+    user, _, host = credentials
+    return urlsplit(url)._replace(netloc=f"{user}:{MASK}@{host}").geturl()
 
 
 # --- environment ---------------------------------------------------------------------------

@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from daemon.config import Settings, mask_url_password
-
-MASK = "<redacted>"
+from daemon.config import MASK, Settings, mask_url_password
 
 
 @dataclass(frozen=True)

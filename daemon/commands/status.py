@@ -58,7 +58,10 @@ async def status(call: CommandCall, services: Services) -> Reply:
             ("updates handled", str(s.updates_handled)),
             ("conflicts", f"{s.conflicts} since start, {episodes} episodes in 24h"),
             ("restarts (24h)", str(restarts)),
-            ("outbox", f"{outbox.backlog()} waiting, {outbox.dead_letters()} dead letters"),
+            (
+                "outbox",
+                f"{outbox.backlog()} waiting, {outbox.dead_letter_summary().count} dead letters",
+            ),
             ("database", format_bytes(database_bytes(services))),
         ),
     )
@@ -158,7 +161,7 @@ def check_status(settings: Settings) -> None:
     """The reads /status makes, without a running daemon's vitals."""
     events.count_since("start", datetime(1970, 1, 1))
     outbox.backlog()
-    outbox.dead_letters()
+    outbox.dead_letter_summary()
 
 
 def check_health(settings: Settings) -> None:

@@ -31,10 +31,6 @@ def count_since(kind: str, since: datetime) -> int:
     return int(Event.select().where(Event.kind == kind, Event.at >= since).count())
 
 
-def last(kind: str) -> EventRecord | None:
-    return _record(Event.select().where(Event.kind == kind).order_by(Event.id.desc()).first())
-
-
 def latest() -> EventRecord | None:
     return _record(Event.select().order_by(Event.id.desc()).first())
 

@@ -91,10 +91,6 @@ def backlog() -> int:
     return OutboxMessage.select().where(OutboxMessage.dead == False).count()  # noqa: E712
 
 
-def dead_letters() -> int:
-    return OutboxMessage.select().where(OutboxMessage.dead == True).count()  # noqa: E712
-
-
 @dataclass(frozen=True)
 class DeadLetters:
     count: int

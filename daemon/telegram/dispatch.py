@@ -73,15 +73,15 @@ def _command_callback(
         if command.role is Role.ADMIN and not call.is_admin:
             logger.warning("refused /{} from user {}: not an admin", command.name, call.user_id)
             reply = REFUSAL
-        elif command.role is Role.ADMIN and call.chat_kind != "private":
-            # Typed in a group: /logs, /config or /status are not for every member to
-            # read. The answer goes to the admin's private chat, if the bot may write there.
-            if not chats.is_known(call.user_id):
-                out.send(call.chat_id, PRIVATE_FIRST, now)
-                return
-            call = replace(call, chat_id=call.user_id)
-            reply = await _run(command, call, services)
         else:
+            if command.role is Role.ADMIN and call.chat_kind != "private":
+                # Typed in a group: /logs, /config or /status are not for every member to
+                # read. The answer goes to the admin's private chat, if the bot may write
+                # there.
+                if not chats.is_known(call.user_id):
+                    out.send(call.chat_id, PRIVATE_FIRST, now)
+                    return
+                call = replace(call, chat_id=call.user_id)
             reply = await _run(command, call, services)
         out.send(call.chat_id, reply, now)
 

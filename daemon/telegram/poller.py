@@ -111,9 +111,8 @@ class Poller:
             except (NetworkError, TelegramError) as exc:
                 # Not an answer for the watchdog: a network that stays down (or a hung
                 # API) lets the deadline pass, and systemd restarts us.
-                vitals.poll_errors += 1
                 vitals.state = "backing-off"
-                delay = self._errors.next_delay(self._jitter())
+                delay = self._error_delay()
                 logger.warning("getUpdates failed: {}; retrying in {:.1f}s", describe(exc), delay)
                 await pause(stop, delay)
                 continue
@@ -129,9 +128,8 @@ class Poller:
             update_id = raw.get("update_id")
             if isinstance(update_id, bool) or not isinstance(update_id, int):
                 # Nothing to confirm it by: the answer itself is broken. Poll again later.
-                self._vitals.poll_errors += 1
                 logger.error("getUpdates answered an update without an integer update_id")
-                await pause(stop, self._errors.next_delay(self._jitter()))
+                await pause(stop, self._error_delay())
                 return
             try:
                 update, unreadable = read_update(raw, self._bot), None
@@ -146,8 +144,7 @@ class Poller:
             except StoreUnavailable as exc:
                 # Nothing was recorded and the offset did not move: the next poll
                 # fetches this update again. Later ones wait their turn (id order).
-                self._vitals.poll_errors += 1
-                delay = self._errors.next_delay(self._jitter())
+                delay = self._error_delay()
                 logger.error(
                     "update {} not processed: {}; fetching it again in {:.1f}s",
                     update_id,
@@ -158,6 +155,11 @@ class Poller:
                 return
             # Let the sender take its turn: replies go out while the batch drains.
             await asyncio.sleep(0)
+
+    def _error_delay(self) -> float:
+        """Count a poll error; the next pause of the error back-off."""
+        self._vitals.poll_errors += 1
+        return self._errors.next_delay(self._jitter())
 
     def _answered(self) -> None:
         now = self._clock()

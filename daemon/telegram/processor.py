@@ -79,28 +79,33 @@ class UpdateProcessor:
         """Record an update that cannot be read as processed, so the offset moves past it
         (replaying it would fail again and wedge the loop); ERROR says what it was."""
 
-        async def record() -> None:
+        async def record() -> int:
             async with self._store.transaction():
-                progress.store_offset(update_id + 1)
-                if progress.claim(update_id, self._utcnow()):
-                    stats.bump(stats.UPDATES, self._utcnow())
+                return self._record(update_id, self._utcnow())[1]
 
-        await retry_transient(record)
+        offset = await retry_transient(record)
         logger.error("update {} could not be read ({}): skipped", update_id, reason[:300])
-        self._vitals.offset = update_id + 1
+        self._vitals.offset = offset
+
+    def _record(self, update_id: int, now: datetime) -> tuple[bool, int]:
+        """Move the offset and claim the id, in the caller's transaction: (claimed — not a
+        duplicate, the new offset)."""
+        offset = update_id + 1
+        if not self._vitals.polling_enabled:
+            # Webhook deliveries may come out of order: keep the highest.
+            offset = max(offset, progress.stored_offset())
+        progress.store_offset(offset)
+        claimed = progress.claim(update_id, now)
+        if claimed:
+            stats.bump(stats.UPDATES, now)
+        return claimed, offset
 
     async def _apply(self, update: Update) -> tuple[bool, int]:
-        update_id = update.update_id
         async with self._store.transaction():
             now = self._utcnow()
-            offset = update_id + 1
-            if not self._vitals.polling_enabled:
-                # Webhook deliveries may come out of order: keep the highest.
-                offset = max(offset, progress.stored_offset())
-            progress.store_offset(offset)
-            if not progress.claim(update_id, now):
+            claimed, offset = self._record(update.update_id, now)
+            if not claimed:
                 return False, offset
-            stats.bump(stats.UPDATES, now)
             failure = await self._run_handlers(update)
             if failure is not None:
                 if is_transient(failure):
