@@ -30,16 +30,19 @@ from daemon.emulator.client import BotControl, EmulatorClient
 from daemon.emulator.launcher import start_emulator, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent  # bench.bare_ptb runs from here
-# tradebotd's timings for the run: a 10 s long poll, quick back-off, no rate limiter
-# (flood control is off in the emulator too).
+# tradebotd's timings for the run: a 10 s long poll, quick back-off, no pacing.
 BENCH_CONFIG = """\
 [polling]
 timeout = 10
 error_delay = 0.2
 error_delay_max = 1.0
 
-[telegram]
-rate_limiter = false
+[notify]
+# flood control is off in the emulator, as for the bare Application: do not wait for it
+global_per_second = 1000
+chat_per_second = 100
+chat_burst = 100
+group_per_minute = 6000
 """
 
 UPDATES = 5000
@@ -48,17 +51,18 @@ STARTS = 5
 IDLE_SECONDS = 3.0
 
 
-async def enqueue(bot: BotControl, count: int) -> None:
+async def user_messages(bot: BotControl, senders: list[int], text: str) -> None:
+    """Each of `senders` writes `text` to the bot (16 requests at a time)."""
     url = f"{bot.emulator.base_url}/_emulator/bots/{bot.id}/messages"
     async with httpx.AsyncClient(timeout=30) as client:
         semaphore = asyncio.Semaphore(16)
 
-        async def one(n: int) -> None:
+        async def one(user: int) -> None:
             async with semaphore:
-                body = {"from": 1000 + n % USERS, "text": "/start"}
+                body = {"from": user, "text": text}
                 (await client.post(url, json=body)).raise_for_status()
 
-        await asyncio.gather(*(one(n) for n in range(count)))
+        await asyncio.gather(*(one(user) for user in senders))
 
 
 def rss_mb(pid: int) -> float:
@@ -117,7 +121,7 @@ def wait_for_ready(listener: socket.socket, timeout: float) -> float:
 
 def run_contender(emulator: EmulatorClient, name: str, workdir: Path) -> dict[str, Any]:
     bot = emulator.create_bot()
-    asyncio.run(enqueue(bot, UPDATES))
+    asyncio.run(user_messages(bot, [1000 + n % USERS for n in range(UPDATES)], "/start"))
     argv, env = tradebotd_command(bot, workdir) if name == "tradebotd" else bare_command(bot)
     log = (workdir / f"{name}.log").open("wb")
     process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)

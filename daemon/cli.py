@@ -68,7 +68,10 @@ def _settings_or_exit(
     except ConfigError as exc:
         logger.error("config: {}", exc)
         return EX_CONFIG
-    return settings, setup_logging(settings.log_level, settings.secrets)
+    ring = setup_logging(settings.log_level, settings.secrets)
+    for warning in settings.warnings:
+        logger.warning("config: {}", warning)
+    return settings, ring
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -94,10 +97,10 @@ def sandbox_command(args: argparse.Namespace) -> int:
 
 
 def digest_command(args: argparse.Namespace) -> int:
+    from daemon.clock import utcnow
     from daemon.commands.catalogue import build_registry
     from daemon.commands.digest import admin_catalogue
     from daemon.digest.runner import DigestOptions, run_digest
-    from daemon.lifecycle import utcnow
 
     loaded = _settings_or_exit(require_token=True, env_file=args.env_file)
     if isinstance(loaded, int):

@@ -10,14 +10,18 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from daemon import settings_schema as declare
 from daemon.numbers import ascii_int, finite_in_range
+from daemon.policy.pacing import PacingLimits
+from daemon.policy.retry import RetryPolicy
+from daemon.settings_schema import MASK, SchemaError, read_table
 
 EX_CONFIG = 78
 
@@ -30,31 +34,47 @@ class ConfigError(ValueError):
     """One invalid setting; str() is the line to print."""
 
 
-def _bounds(low: float, high: float) -> Any:
-    """Field metadata: the inclusive range a TOML number must lie in."""
-    return {"range": (low, high)}
-
-
 HOUR, DAY = 3600.0, 86400.0
+
+
+def _time_zone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("is not a known time zone") from None
 
 
 @dataclass(frozen=True)
 class PollingSettings:
     """The poll loop's timing: `[polling]` in the TOML file."""
 
-    # long-poll seconds (Telegram allows at most 50)
-    timeout: int = field(default=30, metadata=_bounds(1, 50))
-    # beyond `timeout` before a poll counts as hung
-    watchdog_grace: float = field(default=15.0, metadata=_bounds(1, HOUR))
-    # 409s within `conflict_window` that mean a foreign poller
-    conflict_threshold: int = field(default=3, metadata=_bounds(1, 100))
-    conflict_window: float = field(default=120.0, metadata=_bounds(1, DAY))
-    # first pause between polls while in conflict
-    conflict_delay: float = field(default=15.0, metadata=_bounds(0.1, HOUR))
-    conflict_delay_max: float = field(default=60.0, metadata=_bounds(0.1, HOUR))
-    # first pause after a network error or 5xx
-    error_delay: float = field(default=1.0, metadata=_bounds(0.1, HOUR))
-    error_delay_max: float = field(default=30.0, metadata=_bounds(0.1, HOUR))
+    timeout: int = field(
+        default=30, metadata=declare.number(1, 50, "long-poll seconds (Telegram allows 50)")
+    )
+    watchdog_grace: float = field(
+        default=15.0,
+        metadata=declare.seconds(1, HOUR, "beyond `timeout` before a poll counts as hung"),
+    )
+    conflict_threshold: int = field(
+        default=3,
+        metadata=declare.number(1, 100, "409s within `conflict_window` that mean a foreign poller"),
+    )
+    conflict_window: float = field(
+        default=120.0, metadata=declare.seconds(1, DAY, "the window `conflict_threshold` counts in")
+    )
+    conflict_delay: float = field(
+        default=15.0,
+        metadata=declare.seconds(0.1, HOUR, "first pause between polls in conflict (±25 %)"),
+    )
+    conflict_delay_max: float = field(
+        default=60.0, metadata=declare.seconds(0.1, HOUR, "the pause doubles up to this")
+    )
+    error_delay: float = field(
+        default=1.0, metadata=declare.seconds(0.1, HOUR, "first pause after a network error or 5xx")
+    )
+    error_delay_max: float = field(
+        default=30.0, metadata=declare.seconds(0.1, HOUR, "that pause doubles up to this")
+    )
 
 
 @dataclass(frozen=True)
@@ -64,11 +84,26 @@ class RetentionSettings:
 
     # Telegram resends an unconfirmed update for up to 24 h, and restarts update ids at
     # random after a week idle: a processed id must outlive the first, not the second.
-    processed_updates: float = field(default=3 * DAY, metadata=_bounds(DAY, 6 * DAY))
-    dead_letters: float = field(default=7 * DAY, metadata=_bounds(HOUR, 365 * DAY))
-    events: float = field(default=90 * DAY, metadata=_bounds(8 * DAY, 3650 * DAY))
-    # hourly counters and uptime minutes: the weekly digest reads 7 days back
-    digest_history: float = field(default=40 * DAY, metadata=_bounds(8 * DAY, 3650 * DAY))
+    processed_updates: float = field(
+        default=3 * DAY,
+        metadata=declare.seconds(DAY, 6 * DAY, "processed update ids (for exactly-once)"),
+    )
+    dead_letters: float = field(
+        default=7 * DAY,
+        metadata=declare.seconds(HOUR, 365 * DAY, "notifications that failed for good"),
+    )
+    events: float = field(
+        default=90 * DAY,
+        metadata=declare.seconds(
+            8 * DAY, 3650 * DAY, "starts, stops, conflicts (the newest stays)"
+        ),
+    )
+    digest_history: float = field(
+        default=40 * DAY,
+        metadata=declare.seconds(
+            8 * DAY, 3650 * DAY, "hourly counters, uptime minutes (the weekly digest reads 7 days)"
+        ),
+    )
 
     def kept(self, name: str) -> timedelta:
         return timedelta(seconds=getattr(self, name))
@@ -78,14 +113,68 @@ class RetentionSettings:
 class TelegramSettings:
     """`[telegram]` in the TOML file."""
 
-    rate_limiter: bool = True  # PTB's AIORateLimiter on every send
+    RETIRED: ClassVar[dict[str, str]] = {
+        "rate_limiter": "the notification queue paces every send now (notify."
+        "global_per_second, chat_per_second, chat_burst, group_per_minute); remove the line",
+    }
+
+    public_command_limit: int = field(
+        default=10,
+        metadata=declare.number(
+            1, 1000, "commands a public user may run per window; then one notice and silence"
+        ),
+    )
+    public_command_window: float = field(
+        default=60.0, metadata=declare.seconds(1, DAY, "that window (admins are never throttled)")
+    )
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """`[notify]` in the TOML file: the notification queue's pace and patience."""
+
+    # Telegram's documented limits; lower them if Telegram still answers 429
+    global_per_second: float = field(
+        default=30.0, metadata=declare.number(0.1, 1000, "Telegram messages per second, overall")
+    )
+    chat_per_second: float = field(
+        default=1.0, metadata=declare.number(0.01, 100, "per chat, after the burst")
+    )
+    chat_burst: int = field(
+        default=3, metadata=declare.number(1, 100, "messages a chat may get at once")
+    )
+    group_per_minute: float = field(
+        default=20.0, metadata=declare.number(1, 6000, "per group chat, per minute")
+    )
+    retry_initial: float = field(
+        default=1.0,
+        metadata=declare.seconds(0.1, HOUR, "first wait after a temporary failure; doubles"),
+    )
+    retry_max: float = field(
+        default=300.0, metadata=declare.seconds(1, DAY, "the longest wait between tries")
+    )
+    max_age: float = field(
+        default=HOUR,
+        metadata=declare.seconds(60, 7 * DAY, "a notification this old is not tried again"),
+    )
+
+    def pacing(self) -> PacingLimits:
+        return PacingLimits(
+            self.global_per_second, self.chat_per_second, self.chat_burst, self.group_per_minute
+        )
+
+    def retry(self) -> RetryPolicy:
+        return RetryPolicy(self.retry_initial, self.retry_max, self.max_age)
 
 
 @dataclass(frozen=True)
 class DigestSettings:
     """`[digest]` in the TOML file. The send time itself is the timer's OnCalendar=."""
 
-    timezone: str = "UTC"  # the zone whose calendar day (or ISO week) a digest belongs to
+    timezone: str = field(
+        default="UTC",
+        metadata=declare.text(_time_zone, doc="the zone whose day (or ISO week) a digest covers"),
+    )
 
 
 @dataclass(frozen=True)
@@ -117,7 +206,13 @@ class Settings:
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    # Sections that feature packages declared (register_section), by name.
+    features: Mapping[str, Any] = field(default_factory=dict)
     webhook: WebhookSettings | None = None
+    # Retired settings found in the file, each naming its replacement: logged at start
+    # and reload, printed by `tradebotd config check`.
+    warnings: tuple[str, ...] = ()
     # Where each value came from, for /config and the startup line.
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -135,16 +230,16 @@ class Settings:
         found += [unquote(secret) for secret in found if secret]
         return tuple(dict.fromkeys(secret for secret in found if secret))
 
+    def section(self, name: str) -> Any:
+        """A section by its TOML name: a core one or one a feature registered."""
+        return getattr(self, name) if name in CORE_SECTIONS else self.features[name]
+
     @property
     def bot_id(self) -> int | None:
         return int(self.token.split(":", 1)[0]) if self.token else None
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)
-
-
-# What /config and error texts show in place of a secret.
-MASK = "<redacted>"
 
 
 def _credentials(url: str) -> tuple[str, str, str] | None:
@@ -305,102 +400,75 @@ def _webhook(
 
 # --- TOML -------------------------------------------------------------------------------------
 
-_TOML_SECTIONS: dict[str, type] = {
+# The sections config.py itself declares; each is an attribute of Settings.
+CORE_SECTIONS: dict[str, type] = {
     "polling": PollingSettings,
     "telegram": TelegramSettings,
+    "notify": NotifySettings,
     "digest": DigestSettings,
     "retention": RetentionSettings,
 }
-DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)([smhd])")
+# Sections feature packages add by calling register_section at import (config never
+# imports a feature); they land in Settings.features.
+_FEATURE_SECTIONS: dict[str, type] = {}
 
 
-def parse_duration(text: str) -> float | None:
-    """Seconds in "30s", "5m", "4h", "2d" (ASCII digits, one unit); None otherwise."""
-    match = _DURATION.fullmatch(text.strip())
-    return float(match[1]) * DURATION_UNITS[match[2]] if match else None
+def register_section(name: str, kind: type) -> None:
+    """Declare the TOML section `[name]`, read into the dataclass `kind` (its defaults
+    apply when the file lacks the section)."""
+    if name in CORE_SECTIONS or _FEATURE_SECTIONS.get(name, kind) is not kind:
+        raise ValueError(f"settings section [{name}] is declared twice")
+    _FEATURE_SECTIONS[name] = kind
 
 
-def _check_number(where: str, value: Any, default: Any, bounds: tuple[float, float]) -> Any:
-    if isinstance(default, float) and isinstance(value, str):
-        seconds = parse_duration(value)
-        if seconds is None:
-            raise ConfigError(
-                f"{where}: {value!r} is not a duration (seconds, or a number with s, m, h or d)"
-            )
-        value = seconds
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{where}: must be a number, got {value!r}")
-    if isinstance(default, int) and not isinstance(value, int):
-        raise ConfigError(f"{where}: must be a whole number, got {value!r}")
-    low, high = bounds
-    if not finite_in_range(value, low, high):
-        raise ConfigError(f"{where}: must be between {low:g} and {high:g}, got {value!r}")
-    return value
-
-
-def _check_toml_value(section: str, key: str, value: Any, default: Any, meta: Any) -> Any:
-    where = f"[{section}] {key}"
-    if isinstance(default, str):
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: must be a string, got {value!r}")
-        if key == "timezone":
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ConfigError(f"{where}: unknown time zone {value!r}") from None
-        return value
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: must be true or false, got {value!r}")
-        return value
-    # Every number has its range declared: none may be nan, infinite or absurd.
-    return _check_number(where, value, default, meta["range"])
+def toml_sections() -> dict[str, type]:
+    return {**CORE_SECTIONS, **_FEATURE_SECTIONS}
 
 
 def _validate_polling(polling: PollingSettings) -> None:
     if polling.conflict_delay > polling.conflict_delay_max:
-        raise ConfigError(
-            f"[polling] conflict_delay: must not exceed conflict_delay_max "
+        raise SchemaError(
+            f"polling.conflict_delay: must not exceed conflict_delay_max "
             f"({polling.conflict_delay_max!r}), got {polling.conflict_delay!r}"
         )
     if polling.error_delay > polling.error_delay_max:
-        raise ConfigError(
-            f"[polling] error_delay: must not exceed error_delay_max "
+        raise SchemaError(
+            f"polling.error_delay: must not exceed error_delay_max "
             f"({polling.error_delay_max!r}), got {polling.error_delay!r}"
         )
 
 
-def load_toml(path: Path) -> dict[str, Any]:
-    """The TOML file's sections as settings objects; unknown sections and keys are errors."""
+def load_toml(
+    path: Path, warnings: list[str] | None = None, sources: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Every declared section as a settings object (defaults where the file is silent).
+    Unknown sections and keys are errors naming the file and the key's full path; retired
+    keys append a warning to `warnings`; each key the file sets is noted in `sources`
+    ("[section] key" → the file)."""
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"TRADEBOTD_CONFIG: cannot read {str(path)!r}: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"TRADEBOTD_CONFIG: {str(path)!r} is not valid TOML: {exc}") from None
+    declared = toml_sections()
+    found: list[str] = []
     sections: dict[str, Any] = {}
-    for name, body in document.items():
-        kind = _TOML_SECTIONS.get(name)
-        if kind is None:
-            raise ConfigError(
-                f"{path}: unknown section [{name}] (known: {', '.join(sorted(_TOML_SECTIONS))})"
-            )
-        if not isinstance(body, dict):
-            raise ConfigError(f"{path}: {name} must be a [{name}] table, got {body!r}")
-        defaults = kind()
-        declared = {f.name: f for f in fields(kind)}
-        values: dict[str, Any] = {}
-        for key, value in body.items():
-            if key not in declared:
-                known = ", ".join(declared)
-                raise ConfigError(f"{path}: [{name}] unknown key {key!r} (known: {known})")
-            values[key] = _check_toml_value(
-                name, key, value, getattr(defaults, key), declared[key].metadata
-            )
-        sections[name] = kind(**values)
-    if "polling" in sections:
+    try:
+        for name in document:
+            if name not in declared:
+                known = ", ".join(sorted(declared))
+                raise SchemaError(f"unknown section [{name}] (known: {known})")
+        for name, kind in declared.items():
+            sections[name] = read_table(kind, document.get(name, {}), name, found)
+            if isinstance(document.get(name), dict) and sources is not None:
+                for key in document[name]:
+                    sources[f"[{name}] {key}"] = str(path)
         _validate_polling(sections["polling"])
+    except SchemaError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    if warnings is not None:
+        warnings += [f"{path}: {warning}" for warning in found]
     return sections
 
 
@@ -422,7 +490,8 @@ def load_settings(environ: Mapping[str, str], require_token: bool = True) -> Set
     sources["POLLING_ENABLED"] = "environment" if "POLLING_ENABLED" in environ else "default"
     polling = environ.get("POLLING_ENABLED", "0").strip() == "1"
     webhook = _webhook(environ, polling, sources)
-    sections = load_toml(config_file) if config_file is not None else {}
+    warnings: list[str] = []
+    sections = load_toml(config_file, warnings, sources) if config_file is not None else {}
     return Settings(
         token=token,
         api_url=_env(environ, "TELEGRAM_API_URL", _parse_api_url, DEFAULT_API_URL, sources),
@@ -444,7 +513,10 @@ def load_settings(environ: Mapping[str, str], require_token: bool = True) -> Set
         telegram=sections.get("telegram", TelegramSettings()),
         digest=sections.get("digest", DigestSettings()),
         retention=sections.get("retention", RetentionSettings()),
+        notify=sections.get("notify", NotifySettings()),
+        features={name: sections.get(name, kind()) for name, kind in _FEATURE_SECTIONS.items()},
         webhook=webhook,
+        warnings=tuple(warnings),
         sources=sources,
     )
 

@@ -16,22 +16,26 @@ import signal
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from loguru import logger
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from daemon import __version__, guard
+from daemon.clock import utcnow
 from daemon.commands.catalogue import build_registry
 from daemon.commands.registry import Services
 from daemon.config import EX_CONFIG, ConfigError, Settings, load_settings
 from daemon.heartbeat import STAMP_NAME, Heartbeat
 from daemon.logs import RingBuffer, setup_logging
+from daemon.notify.sender import NotificationSender
+from daemon.notify.telegram import TelegramTransport
 from daemon.policy.backoff import Backoff
 from daemon.settings_catalogue import restart_attributes
 from daemon.store import events, keys, outbox, progress, schema
 from daemon.store.database import DAEMON_BUSY_TIMEOUT, Store, open_database
+from daemon.store.outbox import Priority, Receiver
 from daemon.systemd import Notifier, watchdog_interval
 from daemon.telegram import dispatch
 from daemon.telegram.bot import PtbApplication, build_application
@@ -39,7 +43,6 @@ from daemon.telegram.menus import Menus
 from daemon.telegram.outgoing import Outgoing
 from daemon.telegram.poller import Poller
 from daemon.telegram.processor import UpdateProcessor
-from daemon.telegram.sender import OutboxSender
 from daemon.vitals import Vitals, format_duration, status_line
 from daemon.waiting import pause
 
@@ -59,10 +62,6 @@ class StartupError(Exception):
     def __init__(self, message: str, status: int):
         super().__init__(message)
         self.status = status
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -139,6 +138,8 @@ class Daemon:
                     fresh = fresh.with_changes(**{name: getattr(self.settings, name)})
             self.settings = fresh
             setup_logging(fresh.log_level, fresh.secrets, self.environ, ring=self.ring)
+            for warning in fresh.warnings:
+                logger.warning("config: {}", warning)
             logger.info("reloaded configuration")
             self._menus.changed()
         self.notifier.ready(status_line(self.vitals.snapshot(self.clock())))
@@ -240,7 +241,14 @@ class Daemon:
         )
         self._menus = menus
         dispatch.install(app, services, Outgoing(lambda: button_key, time.time), utcnow)
-        sender = OutboxSender(bot=app.bot, store=store, vitals=vitals)
+        sender = NotificationSender(
+            store=store,
+            transports=[TelegramTransport(app.bot, lambda: self.settings.notify.pacing())],
+            retry=lambda: self.settings.notify.retry(),
+            utcnow=utcnow,
+            clock=self.clock,
+            on_delivered=vitals.count_replies,
+        )
         processor = UpdateProcessor(
             app=app, store=store, vitals=vitals, utcnow=utcnow, on_committed=sender.wake
         )
@@ -260,7 +268,7 @@ class Daemon:
         self,
         app: PtbApplication,
         store: Store,
-        sender: OutboxSender,
+        sender: NotificationSender,
         processor: UpdateProcessor,
         menus: Menus,
         services: Services,
@@ -289,12 +297,15 @@ class Daemon:
                 # ADMIN_IDS and the admins added with /admins, as everywhere else.
                 for admin in services.all_admins():
                     outbox.enqueue(
-                        admin,
+                        Receiver.chat(admin),
                         "⚠️ Another process is polling this bot's token (409 Conflict). "
                         "tradebotd keeps polling slowly and does not fight it. Stop the other "
                         "copy; polling recovers by itself.",
                         utcnow(),
+                        priority=Priority.ALERT,
                         parse_mode=None,
+                        # One notice waiting per admin is enough, however often it recurs.
+                        dedup_key=f"conflict-notice:{admin}",
                     )
             sender.wake()
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from daemon.config import MASK, Settings, mask_url_password
+from daemon.config import CORE_SECTIONS, Settings, mask_url_password
+from daemon.settings_schema import MASK, describe_fields
 
 
 @dataclass(frozen=True)
@@ -166,4 +167,14 @@ def doc_table() -> str:
         reload = "needs a restart" if s.needs_restart else "applies at once"
         secret = "yes" if s.secret else ""
         lines.append(f"| `{s.name}` | {s.meaning} | {s.default} | {secret} | {reload} |")
+    return "\n".join(lines)
+
+
+def toml_doc_table() -> str:
+    """The markdown table of the core TOML keys docs/configuration.md carries (kept equal
+    by a test)."""
+    lines = ["| key | meaning | default | allowed |", "|---|---|---|---|"]
+    for section, kind in CORE_SECTIONS.items():
+        for key, doc, default, allowed in describe_fields(kind, section):
+            lines.append(f"| `{key}` | {doc} | {default} | {allowed} |")
     return "\n".join(lines)

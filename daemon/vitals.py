@@ -56,6 +56,9 @@ class Vitals:
             offset=offset,
         )
 
+    def count_replies(self, delivered: int) -> None:
+        self.replies_sent += delivered
+
     @property
     def mode(self) -> str:
         return "polling" if self.polling_enabled else "webhook" if self.webhook else "no-polling"

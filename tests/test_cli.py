@@ -13,6 +13,7 @@ from daemon.emulator.client import BotControl
 from daemon.emulator.launcher import start_emulator, stop_process
 from daemon.store import outbox, schema
 from daemon.store.database import open_database
+from daemon.store.outbox import Priority, Receiver
 from tests.support.processes import REPO, TRADEBOTD
 
 
@@ -149,9 +150,9 @@ def test_db_clear_dead_letters_removes_only_dead_letters(tmp_path: Path) -> None
     db = open_database(f"sqlite:///{state / 'tradebotd.db'}")
     with db.atomic():
         for text in ("refused", "refused too", "waiting"):
-            outbox.enqueue(7, text, datetime(2026, 11, 29))
-        outbox.failed(1, "Forbidden: bot was blocked by the user", dead=True)
-        outbox.failed(2, "Bad Request: chat not found", dead=True)
+            outbox.enqueue(Receiver.chat(7), text, datetime(2026, 11, 29), priority=Priority.REPLY)
+        outbox.failed(1, "Forbidden: bot was blocked by the user")
+        outbox.failed(2, "Bad Request: chat not found")
     db.close()
     result = tradebotd("db", "clear-dead-letters", env=env)
     assert result.returncode == 0

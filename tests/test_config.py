@@ -155,14 +155,29 @@ def test_a_malformed_token_is_never_quoted_back() -> None:
 
 def test_toml_sections_override_defaults(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
-    path.write_text(
-        "[polling]\ntimeout = 5\nwatchdog_grace = 2.5\n[telegram]\nrate_limiter = false\n"
-    )
+    path.write_text('[polling]\ntimeout = 5\nwatchdog_grace = 2.5\n[notify]\nmax_age = "2h"\n')
     settings = load_settings({**BASE, "TRADEBOTD_CONFIG": str(path)})
     assert settings.polling.timeout == 5
     assert settings.polling.watchdog_grace == 2.5
     assert settings.polling.conflict_threshold == 3
-    assert settings.telegram.rate_limiter is False
+    assert settings.notify.max_age == 7200
+    assert settings.warnings == ()
+
+
+def test_a_retired_setting_still_loads_with_a_warning_naming_its_replacement(
+    tmp_path: Path,
+) -> None:
+    """A config kept from an older release: `[telegram] rate_limiter` (PTB's limiter,
+    replaced by the notification queue's pacing) is accepted, ignored and named."""
+    path = tmp_path / "config.toml"
+    path.write_text("[telegram]\nrate_limiter = true\npublic_command_limit = 5\n")
+    settings = load_settings({**BASE, "TRADEBOTD_CONFIG": str(path)})
+    assert settings.telegram.public_command_limit == 5
+    assert settings.warnings == (
+        f"{path}: telegram.rate_limiter is retired: the notification queue paces every "
+        "send now (notify.global_per_second, chat_per_second, chat_burst, "
+        "group_per_minute); remove the line",
+    )
 
 
 @pytest.mark.parametrize(
@@ -170,53 +185,61 @@ def test_toml_sections_override_defaults(tmp_path: Path) -> None:
     [
         (
             "[pollng]\ntimeout = 5\n",
-            "{path}: unknown section [pollng] (known: digest, polling, retention, telegram)",
+            "{path}: unknown section [pollng] "
+            "(known: digest, notify, polling, retention, telegram)",
         ),
         (
             "[polling]\ntimout = 5\n",
-            "{path}: [polling] unknown key 'timout' (known: timeout, watchdog_grace, "
+            "{path}: polling: unknown key 'timout' (known: timeout, watchdog_grace, "
             "conflict_threshold, conflict_window, conflict_delay, conflict_delay_max, "
             "error_delay, error_delay_max)",
         ),
-        ('[polling]\ntimeout = "5"\n', "[polling] timeout: must be a number, got '5'"),
-        ("[polling]\ntimeout = 2.5\n", "[polling] timeout: must be a whole number, got 2.5"),
-        ("[polling]\ntimeout = 0\n", "[polling] timeout: must be between 1 and 50, got 0"),
-        ("[polling]\ntimeout = 60\n", "[polling] timeout: must be between 1 and 50, got 60"),
+        ('[polling]\ntimeout = "5"\n', "{path}: polling.timeout: must be a number, got '5'"),
+        ("[polling]\ntimeout = 2.5\n", "{path}: polling.timeout: must be a whole number, got 2.5"),
+        ("[polling]\ntimeout = 0\n", "{path}: polling.timeout: must be between 1 and 50, got 0"),
+        ("[polling]\ntimeout = 60\n", "{path}: polling.timeout: must be between 1 and 50, got 60"),
         # nan would make a tight getUpdates loop, inf would turn the watchdog off.
         (
             "[polling]\nerror_delay_max = nan\n",
-            "[polling] error_delay_max: must be between 0.1 and 3600, got nan",
+            "{path}: polling.error_delay_max: must be between 0.1 and 3600, got nan",
         ),
         (
             "[polling]\nwatchdog_grace = inf\n",
-            "[polling] watchdog_grace: must be between 1 and 3600, got inf",
+            "{path}: polling.watchdog_grace: must be between 1 and 3600, got inf",
         ),
         (
             "[polling]\nconflict_threshold = 100000\n",
-            "[polling] conflict_threshold: must be between 1 and 100, got 100000",
+            "{path}: polling.conflict_threshold: must be between 1 and 100, got 100000",
         ),
         (
             '[polling]\nwatchdog_grace = "15 min"\n',
-            "[polling] watchdog_grace: '15 min' is not "
+            "{path}: polling.watchdog_grace: '15 min' is not "
             "a duration (seconds, or a number with s, m, h or d)",
         ),
         (
             '[retention]\nprocessed_updates = "7d"\n',
-            "[retention] processed_updates: must be between 86400 and 518400, got 604800.0",
+            "{path}: retention.processed_updates: must be between 86400 and 518400, got 604800.0",
         ),
         (
             '[retention]\nprocessed_updates = "12h"\n',
-            "[retention] processed_updates: must be between 86400 and 518400, got 43200.0",
+            "{path}: retention.processed_updates: must be between 86400 and 518400, got 43200.0",
         ),
-        ("[telegram]\nrate_limiter = 1\n", "[telegram] rate_limiter: must be true or false, got 1"),
+        (
+            "[telegram]\npublic_command_limit = 0\n",
+            "{path}: telegram.public_command_limit: must be between 1 and 1000, got 0",
+        ),
+        (
+            '[notify]\nmax_age = "30s"\n',
+            "{path}: notify.max_age: must be between 60 and 604800, got 30.0",
+        ),
         (
             '[digest]\ntimezone = "Mars/Olympus"\n',
-            "[digest] timezone: unknown time zone 'Mars/Olympus'",
+            "{path}: digest.timezone: 'Mars/Olympus' is not a known time zone",
         ),
-        ("[digest]\ntimezone = 1\n", "[digest] timezone: must be a string, got 1"),
+        ("[digest]\ntimezone = 1\n", "{path}: digest.timezone: must be a string, got 1"),
         (
             "[polling]\nconflict_delay = 90\n",
-            "[polling] conflict_delay: must not exceed conflict_delay_max (60.0), got 90",
+            "{path}: polling.conflict_delay: must not exceed conflict_delay_max (60.0), got 90.0",
         ),
     ],
 )

@@ -12,8 +12,8 @@ import pytest
 from loguru import logger
 
 from daemon.logs import Redactor, setup_logging, stderr_is_journal
+from daemon.notify.errors import MAX_DESCRIPTION, describe
 from daemon.systemd import Notifier
-from daemon.telegram.errors import MAX_DESCRIPTION, describe
 from tests.support.processes import NotifySocket
 
 TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"

@@ -13,9 +13,11 @@ from daemon.logs import RingBuffer
 from daemon.store import events, outbox, progress, schema, stats
 from daemon.store.database import Store, open_database
 from daemon.store.models import Event, HourlyStat, OutboxMessage, ProcessedUpdate
+from daemon.store.outbox import Priority, Receiver
 from daemon.systemd import Notifier
 from daemon.vitals import Vitals
 
+FIVE = Receiver.chat(5)
 NOW = datetime(2026, 11, 28, 12, 0, 0)
 DAY = timedelta(days=1)
 
@@ -55,8 +57,10 @@ async def test_each_growing_table_is_pruned_by_its_own_age(store: Store) -> None
         for age_days, update_id in ((1, 1), (3, 2)):
             assert progress.claim(update_id, NOW - age_days * DAY)
         for age_days in (2, 4):
-            outbox.enqueue(5, f"dead at {age_days}d", NOW - age_days * DAY)
-        outbox.enqueue(5, "waiting for 30 days", NOW - 30 * DAY)
+            outbox.enqueue(
+                FIVE, f"dead at {age_days}d", NOW - age_days * DAY, priority=Priority.REPLY
+            )
+        outbox.enqueue(FIVE, "waiting for 30 days", NOW - 30 * DAY, priority=Priority.REPLY)
         OutboxMessage.update(dead=True).where(OutboxMessage.text.startswith("dead")).execute()
         for age_days in (20, 5):
             events.record(f"start {age_days}d", NOW - age_days * DAY)

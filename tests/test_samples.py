@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from daemon.config import PollingSettings, load_settings
+from daemon.config import NotifySettings, PollingSettings, TelegramSettings, load_settings
 from tests.support.processes import REPO
 
 ETC = REPO / "etc"
@@ -25,7 +25,8 @@ def test_the_config_sample_states_the_defaults(tmp_path: Path) -> None:
         {"TELEGRAM_BOT_TOKEN": TOKEN, "TRADEBOTD_CONFIG": str(ETC / "config.toml.sample")}
     )
     assert settings.polling == PollingSettings()
-    assert settings.telegram.rate_limiter is True
+    assert settings.telegram == TelegramSettings()
+    assert settings.notify == NotifySettings()
     assert settings.digest.timezone == "UTC"
 
 

@@ -1,7 +1,8 @@
 """Admin /broadcast TEXT: to every subscriber, after a confirmation button.
 
 The confirmation shows the recipient count; pressing it queues one message per
-subscriber in the same transaction (the sender paces them within Telegram's limits).
+subscriber in the same transaction, at bulk priority: the sender paces them within
+Telegram's limits, and replies and alerts overtake them.
 A broadcast is sent at most once, however often its button is pressed.
 """
 
@@ -22,6 +23,7 @@ from daemon.numbers import ascii_int
 from daemon.reply import Button, Reply
 from daemon.store import broadcasts, outbox, subscribers
 from daemon.store.broadcasts import BroadcastRecord
+from daemon.store.outbox import Priority, Receiver
 
 MAX_TEXT = 3500  # leaves room within Telegram's 4096 after escaping
 
@@ -60,7 +62,16 @@ async def send(call: ButtonCall, services: Services) -> ButtonResult:
     pending = _pending(call)
     chats = subscribers.all_chats()
     for chat_id in chats:
-        outbox.enqueue(chat_id, pending.text, call.now, parse_mode=None)
+        outbox.enqueue(
+            Receiver.chat(chat_id),
+            pending.text,
+            call.now,
+            priority=Priority.BULK,
+            parse_mode=None,
+            # A second press cannot queue it twice (the state check stops it first; this
+            # holds even for a broadcast settled by an older version).
+            dedup_key=f"broadcast:{pending.id}:{chat_id}",
+        )
     broadcasts.settle(pending.id, "sent", len(chats))
     summary = f"Broadcast #{pending.id} sent to {len(chats)} subscribers."
     return ButtonResult(f"Sending to {len(chats)}", Reply(title=summary, lines=(pending.text,)))

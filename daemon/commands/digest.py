@@ -25,14 +25,14 @@ def admin_catalogue(registry: Registry, config: Settings) -> AdminCatalogue:
 
 
 async def digest(call: CommandCall, services: Services) -> Reply:
-    _key, reply = build_digest(
+    reply = build_digest(
         services.settings(),
         admin_catalogue(services.registry, services.settings()),
         "day",
         call.now,
         services.published_admin_menu(),
         poller_running=True,  # this very process holds the lock
-    )
+    ).reply
     return replace(reply, title=f"Preview: {reply.title}")
 
 

@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 from daemon.commands.registry import Command, CommandCall, Registry, Role, Services
-from daemon.config import Settings
+from daemon.config import Settings, toml_sections
 from daemon.reply import Reply
 from daemon.settings_catalogue import shown
+from daemon.settings_schema import flatten
 
 
 def effective(settings: Settings) -> list[tuple[str, str]]:
-    """(name, "value (source)") rows, from the settings catalogue. Pure."""
+    """(name, "value (source)") rows, from the settings catalogue and the declared TOML
+    sections (feature sections included). Pure."""
     source = settings.sources
-    file = str(settings.config_file) if settings.config_file else "default"
     rows = shown(settings)
     named = [(name, f"{value} ({source.get(name, 'default')})") for name, value in rows]
-    for section_name in ("polling", "telegram", "digest", "retention"):
-        section = getattr(settings, section_name)
-        for field in fields(section):
-            value = getattr(section, field.name)
+    for section_name in toml_sections():
+        for key, value in flatten(settings.section(section_name)):
             if isinstance(value, bool):
                 text = str(value).lower()
             elif isinstance(value, int | float):
                 text = f"{value:.10g}"
             else:
                 text = str(value)
-            named.append((f"[{section_name}] {field.name}", f"{text} ({file})"))
+            top = key.split(".", 1)[0]  # a nested value comes from where its table did
+            origin = source.get(f"[{section_name}] {top}", "default")
+            named.append((f"[{section_name}] {key}", f"{text} ({origin})"))
     return named
 
 

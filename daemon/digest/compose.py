@@ -10,6 +10,7 @@ from daemon.config import Settings
 from daemon.digest.facts import gather
 from daemon.digest.period import period_for
 from daemon.digest.render import digest_reply
+from daemon.digest.sections import is_down
 from daemon.reply import Reply
 
 
@@ -23,6 +24,13 @@ class AdminCatalogue:
     self_checks: Mapping[str, Callable[[], object]]
 
 
+@dataclass(frozen=True)
+class Digest:
+    key: str  # the period, "day:2026-11-29"
+    reply: Reply
+    daemon_down: bool  # no live daemon process, or its heartbeat is stale
+
+
 def build_digest(
     settings: Settings,
     catalogue: AdminCatalogue,
@@ -30,8 +38,8 @@ def build_digest(
     now: datetime,
     published_admin_menu: tuple[str, ...] | None,
     poller_running: bool | None,
-) -> tuple[str, Reply]:
-    """(period key, digest) from the database; shared by the runner and /digest."""
+) -> Digest:
+    """The digest from the database; shared by the runner and /digest."""
     period = period_for(kind, now, settings.digest.timezone)
     facts = gather(
         period,
@@ -42,4 +50,4 @@ def build_digest(
         catalogue.self_checks,
         poller_running,
     )
-    return period.key, digest_reply(facts)
+    return Digest(period.key, digest_reply(facts), is_down(facts))

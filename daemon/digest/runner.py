@@ -1,9 +1,13 @@
 """`tradebotd digest`: a short-lived process that sends the digest to every admin.
 
 It never calls getUpdates (getMe, getMyCommands and sendMessage only), so it runs beside
-the polling daemon without a 409. It reads the database (WAL: the daemon is not blocked)
-and records the period it sent, so a second run for the same day or week sends nothing
-unless --force. A lock file keeps two digest runs from overlapping.
+the polling daemon without a 409. It reads the database (WAL: the daemon is not blocked),
+then queues the digest for every admin and records the period in one transaction, so a
+second run for the same day or week queues nothing unless --force. Delivery goes through
+the notification queue like every other message: a running daemon's sender delivers it
+(paced with the rest, retried on temporary errors); with no daemon running, this process
+runs the same sender until its messages are out. A lock file keeps two digest runs from
+overlapping.
 """
 
 from __future__ import annotations
@@ -11,26 +15,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
+import peewee
 from loguru import logger
 from telegram import Bot, BotCommandScopeChat
-from telegram.constants import ParseMode
-from telegram.error import InvalidToken, RetryAfter, TelegramError
+from telegram.error import InvalidToken, TelegramError
 
 from daemon import guard
+from daemon.clock import utcnow
 from daemon.config import EX_CONFIG, Settings
 from daemon.digest.compose import AdminCatalogue, build_digest
 from daemon.digest.period import period_for
-from daemon.reply import Reply
-from daemon.store import admins, digest_runs, schema
-from daemon.store.database import open_database, transaction
-from daemon.telegram.errors import describe, retry_after_seconds
-from daemon.telegram.formatting import render, render_plain, split_message
+from daemon.notify.formatting import render_plain
+from daemon.notify.replies import queue_reply
+from daemon.notify.sender import NotificationSender
+from daemon.notify.telegram import TelegramTransport
+from daemon.store import admins, digest_runs, outbox, schema
+from daemon.store.database import Store, open_database, transaction
+from daemon.store.outbox import Priority
 
 EX_SEND_FAILED = 1
 LOCK_NAME = "digest.lock"
+# How long the oneshot waits for its messages: beyond it they stay queued for the daemon.
+DELIVERY_BUDGET = 60.0
 
 
 @dataclass(frozen=True)
@@ -46,18 +56,6 @@ async def _admin_menu(bot: Bot, admin_ids: list[int]) -> tuple[str, ...] | None:
             commands = await bot.get_my_commands(scope=BotCommandScopeChat(admin))
             return tuple(c.command for c in commands)
     return None
-
-
-async def _send(bot: Bot, chat_id: int, reply: Reply) -> None:
-    for part in split_message(render(reply)):
-        for attempt in range(3):
-            try:
-                await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
-                break
-            except RetryAfter as exc:
-                if attempt == 2:
-                    raise
-                await asyncio.sleep(retry_after_seconds(exc))
 
 
 async def run_digest(
@@ -100,7 +98,7 @@ async def _run_locked(
             )
             return 0
         recipients = admins.all_admins(settings.admin_ids)
-        return await _compose_and_send(settings, options, now, recipients, catalogue)
+        return await _compose_and_send(settings, options, now, recipients, catalogue, db)
     finally:
         db.close()
 
@@ -111,6 +109,7 @@ async def _compose_and_send(
     now: datetime,
     recipients: list[int],
     catalogue: AdminCatalogue,
+    db: peewee.Database,
 ) -> int:
     assert settings.token is not None
     bot = Bot(settings.token, base_url=f"{settings.api_url}/bot")
@@ -120,30 +119,99 @@ async def _compose_and_send(
             # A daemon killed and not restarted leaves its heartbeat for minutes: its
             # lock, which the kernel drops with the process, says at once.
             running = guard.lock_is_held(settings.state_directory / guard.LOCK_NAME)
-            key, reply = build_digest(settings, catalogue, options.period, now, menu, running)
+            composed = build_digest(settings, catalogue, options.period, now, menu, running)
+            key, reply = composed.key, composed.reply
             if options.dry_run:
                 print(render_plain(reply), end="", flush=True)
                 return 0
             if not recipients:
                 logger.error("digest: no admins to send to (ADMIN_IDS is empty)")
                 return EX_SEND_FAILED
-            failed = []
-            for admin in recipients:
-                try:
-                    await _send(bot, admin, reply)
-                except TelegramError as exc:
-                    failed.append(admin)
-                    logger.error("digest: sending to admin {} failed: {}", admin, describe(exc))
+            with transaction():
+                queued = [
+                    item
+                    for admin in recipients
+                    for item in queue_reply(
+                        admin, reply, now, Priority.ALERT, dedup_key=f"digest:{key}:{admin}"
+                    )
+                ]
+                digest_runs.record(key, now, len(recipients))
+            return await _deliver(
+                settings,
+                TelegramTransport(bot, settings.notify.pacing),
+                Store(db),
+                Batch(key, queued, len(recipients)),
+                # Only a live daemon delivers: one that is down, or hung (it holds the
+                # lock but its heartbeat is stale), would never send; this process does.
+                daemon_delivers=running is True and not composed.daemon_down,
+            )
     except InvalidToken:
         logger.error("TELEGRAM_BOT_TOKEN: rejected by the Bot API at {}", settings.api_url)
         return EX_CONFIG
-    if failed:
-        # Not recorded: the next run sends again (an admin who got it may get it twice).
+
+
+@dataclass(frozen=True)
+class Batch:
+    key: str  # the period, "day:2026-11-29"
+    queued: list[int]  # the notification ids
+    admins: int
+
+
+async def _deliver(
+    settings: Settings,
+    transport: TelegramTransport,
+    store: Store,
+    batch: Batch,
+    *,
+    daemon_delivers: bool,
+) -> int:
+    """Wait for the daemon's sender to deliver the batch, or deliver it here when no
+    daemon runs; the exit status says how it went."""
+    key, queued, daemon = batch.key, batch.queued, daemon_delivers
+    deadline = time.monotonic() + DELIVERY_BUDGET
+
+    def settled() -> bool:
+        return outbox.fates(queued).pending == 0
+
+    logger.info(
+        "digest {}: {} messages queued for {} admins; {}",
+        key,
+        len(queued),
+        batch.admins,
+        "the running daemon delivers them"
+        if daemon
+        else "the daemon is down: delivering them here",
+    )
+    if daemon:
+        # The daemon's sender delivers them; another process has no way to signal here.
+        while not settled() and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
+    else:
+        sender = NotificationSender(
+            store=store,
+            transports=[transport],
+            retry=settings.notify.retry,
+            utcnow=utcnow,
+        )
+        await sender.drain(settled, deadline)
+    fates = outbox.fates(queued)
+    if fates.dead:
         logger.error(
-            "digest {} not recorded: {} of {} sends failed", key, len(failed), len(recipients)
+            "digest {}: {} of {} messages could not be delivered (dead letters: see /health)",
+            key,
+            fates.dead,
+            len(queued),
         )
         return EX_SEND_FAILED
-    with transaction():
-        digest_runs.record(key, now, len(recipients))
-    logger.info("digest {} sent to {} admins", key, len(recipients))
+    if fates.pending:
+        logger.warning(
+            "digest {}: {} of {} messages still queued after {:.0f}s; the daemon delivers them{}",
+            key,
+            fates.pending,
+            len(queued),
+            DELIVERY_BUDGET,
+            "" if daemon else " when it starts",
+        )
+        return 0 if daemon else EX_SEND_FAILED
+    logger.info("digest {} sent to {} admins", key, batch.admins)
     return 0

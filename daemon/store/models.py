@@ -28,10 +28,14 @@ class ProcessedUpdate(BaseModel):
 
 
 class OutboxMessage(BaseModel):
-    """A call to make after commit; deleted once Telegram accepted it (at-least-once).
+    """A notification to deliver after commit; deleted once its receiver accepted it
+    (at-least-once).
 
-    `kind` names the call (message, document, edit, answer); `payload` holds its other
-    parameters as JSON (reply markup, file name and content, message or query id).
+    The receiver is a Telegram chat (`receiver_kind` "telegram", `chat_id`) or a named
+    receiver of another transport (`receiver_name`). `kind` names the call (message,
+    document, edit, answer); `payload` holds its other parameters as JSON. `priority`:
+    0 admin reply, 1 reply, 2 alert, 3 bulk. `dedup_key`: a second item with the same key
+    is not queued while the first is. `next_attempt_at`: set after a temporary failure.
     """
 
     id = peewee.AutoField()
@@ -44,6 +48,14 @@ class OutboxMessage(BaseModel):
     attempts = peewee.IntegerField(default=0)
     last_error = peewee.TextField(null=True)
     dead = peewee.BooleanField(default=False, index=True)
+    receiver_kind = peewee.CharField(max_length=16, default="telegram")
+    receiver_name = peewee.CharField(max_length=64, default="")
+    priority = peewee.SmallIntegerField(default=1)
+    dedup_key = peewee.CharField(max_length=128, null=True, unique=True)
+    next_attempt_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("receiver_kind", "chat_id", "receiver_name"), False),)
 
 
 class KnownChat(BaseModel):

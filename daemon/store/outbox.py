@@ -1,70 +1,147 @@
-"""Messages waiting to be sent: enqueued inside an effect's transaction, sent after commit."""
+"""The notification queue: items enqueued inside an effect's transaction, delivered after
+commit by the sender (daemon/notify/sender.py), deleted once their receiver accepted them.
+
+Each item names its receiver, a priority and optionally a dedup key. Only the oldest
+pending item of a receiver is ever due (`heads`): order within one chat holds, while a
+receiver that is failing or paused holds up nobody else.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from enum import IntEnum
 from typing import Any
 
 from daemon.store.database import execute, timestamp
 from daemon.store.models import OutboxMessage
 
+TELEGRAM = "telegram"
+MAX_ERROR = 500
+
+
+class Priority(IntEnum):
+    """Lower goes first: operators before the public, replies before alerts before bulk."""
+
+    ADMIN_REPLY = 0
+    REPLY = 1
+    ALERT = 2
+    BULK = 3
+
+
+@dataclass(frozen=True)
+class Receiver:
+    """Where an item goes: a Telegram chat, or a named receiver of another transport."""
+
+    kind: str = TELEGRAM
+    chat_id: int = 0
+    name: str = ""
+
+    @classmethod
+    def chat(cls, chat_id: int) -> Receiver:
+        return cls(TELEGRAM, chat_id)
+
+    @property
+    def is_group(self) -> bool:
+        # Telegram's group, supergroup and channel ids are negative.
+        return self.kind == TELEGRAM and self.chat_id < 0
+
+    def __str__(self) -> str:
+        return f"chat {self.chat_id}" if self.kind == TELEGRAM else f"{self.kind}:{self.name}"
+
 
 def enqueue(
-    chat_id: int,
+    receiver: Receiver,
     text: str,
     now: datetime,
+    *,
+    priority: Priority,
     parse_mode: str | None = "HTML",
     kind: str = "message",
     payload: dict[str, Any] | None = None,
-) -> None:
-    """Queue one call: a message (payload: reply_markup), a document (filename,
-    content), an edit (message_id, reply_markup) or a callback answer (query id)."""
-    execute(
+    dedup_key: str | None = None,
+) -> int | None:
+    """Queue one call: a message (payload: reply_markup), a document (filename, content),
+    an edit (message_id, reply_markup) or a callback answer (query id); returns its id.
+    None when an item with the same `dedup_key` is pending: nothing is added (a key holds
+    while its item waits, not after it was delivered or became a dead letter)."""
+    row = execute(
         "INSERT INTO outbox_message"
-        " (kind, chat_id, text, parse_mode, payload, created_at, attempts, dead)"
-        " VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+        " (kind, receiver_kind, chat_id, receiver_name, text, parse_mode, payload, priority,"
+        " dedup_key, created_at, attempts, dead)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?) ON CONFLICT DO NOTHING RETURNING id",
         kind,
-        chat_id,
+        receiver.kind,
+        receiver.chat_id,
+        receiver.name,
         text,
         parse_mode,
         json.dumps(payload) if payload is not None else None,
+        int(priority),
+        dedup_key,
         timestamp(now),
         False,
-    )
+    ).fetchone()
+    return int(row[0]) if row else None
 
 
 @dataclass(frozen=True)
 class QueuedCall:
-    """One call waiting in the outbox, as the sender makes it."""
+    """One item waiting in the queue, as a transport delivers it."""
 
     id: int
     kind: str  # message, document, edit, answer
-    chat_id: int
+    receiver: Receiver
     text: str
     parse_mode: str | None
     payload: dict[str, Any]
+    priority: Priority
+    attempts: int
+    created_at: datetime
+
+    @property
+    def chat_id(self) -> int:
+        return self.receiver.chat_id
 
 
-def next_batch(limit: int = 50) -> list[QueuedCall]:
-    rows = (
-        OutboxMessage.select()
-        .where(OutboxMessage.dead == False)  # noqa: E712 (peewee builds SQL from ==)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    )
+_HEADS = (
+    "SELECT o.id, o.kind, o.receiver_kind, o.chat_id, o.receiver_name, o.text, o.parse_mode,"
+    " o.payload, o.priority, o.attempts, o.created_at"
+    " FROM outbox_message o JOIN ("
+    "  SELECT min(id) AS id FROM outbox_message WHERE dead = ?"
+    "  GROUP BY receiver_kind, chat_id, receiver_name) h ON o.id = h.id"
+    " WHERE o.next_attempt_at IS NULL OR o.next_attempt_at <= ?"
+    " ORDER BY o.priority, o.id LIMIT ?"
+)
+
+
+def heads(now: datetime, limit: int) -> list[QueuedCall]:
+    """The oldest pending item of each receiver whose retry time has come, most urgent
+    first."""
+    rows = execute(_HEADS, False, timestamp(now), limit).fetchall()
     return [
         QueuedCall(
-            row.id,
-            row.kind,
-            row.chat_id,
-            row.text,
-            row.parse_mode,
-            json.loads(row.payload) if row.payload else {},
+            id=row[0],
+            kind=row[1],
+            receiver=Receiver(row[2], row[3], row[4]),
+            text=row[5],
+            parse_mode=row[6],
+            payload=json.loads(row[7]) if row[7] else {},
+            priority=Priority(row[8]),
+            attempts=row[9],
+            created_at=_as_datetime(row[10]) or now,
         )
         for row in rows
     ]
+
+
+def next_retry_at() -> datetime | None:
+    """When the earliest item waiting out a temporary failure is due."""
+    (at,) = execute(
+        "SELECT min(next_attempt_at) FROM outbox_message WHERE dead = ?", False
+    ).fetchone()
+    return _as_datetime(at)
 
 
 def delivered(message_ids: list[int]) -> None:
@@ -72,19 +149,55 @@ def delivered(message_ids: list[int]) -> None:
         OutboxMessage.delete().where(OutboxMessage.id.in_(message_ids)).execute()
 
 
-def failed(message_id: int, error: str, dead: bool) -> None:
+def retry_later(message_id: int, error: str, at: datetime) -> None:
     OutboxMessage.update(
-        attempts=OutboxMessage.attempts + 1, last_error=error[:500], dead=dead
+        attempts=OutboxMessage.attempts + 1, last_error=error[:MAX_ERROR], next_attempt_at=at
     ).where(OutboxMessage.id == message_id).execute()
 
 
-def fail_chat(chat_id: int, error: str) -> int:
-    """Every call still queued for the chat becomes a dead letter; returns how many."""
+def _dead(error: str) -> dict[Any, Any]:
+    # A dead letter releases its dedup key: the same notification may be queued again.
+    return {
+        OutboxMessage.attempts: OutboxMessage.attempts + 1,
+        OutboxMessage.last_error: error[:MAX_ERROR],
+        OutboxMessage.dead: True,
+        OutboxMessage.dedup_key: None,
+    }
+
+
+def failed(message_id: int, error: str) -> None:
+    """The item becomes a dead letter (kept for `[retention] dead_letters`)."""
+    OutboxMessage.update(_dead(error)).where(OutboxMessage.id == message_id).execute()
+
+
+def fail_receiver(receiver: Receiver, error: str) -> int:
+    """Every item still queued for the receiver becomes a dead letter; returns how many."""
     return int(
-        OutboxMessage.update(attempts=OutboxMessage.attempts + 1, last_error=error[:500], dead=True)
-        .where((OutboxMessage.chat_id == chat_id) & (OutboxMessage.dead == False))  # noqa: E712
+        OutboxMessage.update(_dead(error))
+        .where(
+            (OutboxMessage.receiver_kind == receiver.kind)
+            & (OutboxMessage.chat_id == receiver.chat_id)
+            & (OutboxMessage.receiver_name == receiver.name)
+            & (OutboxMessage.dead == False)  # noqa: E712 (peewee builds SQL from ==)
+        )
         .execute()
     )
+
+
+@dataclass(frozen=True)
+class Fates:
+    """What became of some queued items: the rest were delivered (and deleted)."""
+
+    pending: int
+    dead: int
+
+
+def fates(message_ids: list[int]) -> Fates:
+    if not message_ids:
+        return Fates(0, 0)
+    rows = OutboxMessage.select(OutboxMessage.dead).where(OutboxMessage.id.in_(message_ids))
+    dead = [row.dead for row in rows]
+    return Fates(pending=dead.count(False), dead=dead.count(True))
 
 
 def backlog() -> int:
@@ -107,7 +220,7 @@ def dead_letter_summary() -> DeadLetters:
 
 
 def _as_datetime(value: datetime | str | None) -> datetime | None:
-    # Aggregates come back as the stored text on SQLite.
+    # Raw selects return the stored text on SQLite.
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 

@@ -1,11 +1,12 @@
-"""Building python-telegram-bot's Application for the daemon: our poll loop, our sender."""
+"""Building python-telegram-bot's Application for the daemon: our poll loop, our sender
+(which paces sends itself, so PTB's rate limiter is not used)."""
 
 from __future__ import annotations
 
 from typing import Any, TypeAlias
 
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot
+from telegram.ext import Application, ApplicationBuilder, ExtBot
 from telegram.request import HTTPXRequest
 
 from daemon import __version__
@@ -46,10 +47,9 @@ def build_application(settings: Settings) -> PtbApplication:
         token=settings.token,
         base_url=f"{settings.api_url}/bot",
         base_file_url=f"{settings.api_url}/file/bot",
-        request=_Request(connection_pool_size=8, read_timeout=10, connect_timeout=5),
+        request=_Request(connection_pool_size=16, read_timeout=10, connect_timeout=5),
         # getUpdates has its own connection: PTB adds the poll timeout to read_timeout.
         get_updates_request=_Request(connection_pool_size=1, read_timeout=5, connect_timeout=5),
-        rate_limiter=AIORateLimiter() if settings.telegram.rate_limiter else None,
     )
     # updater(None): the daemon owns polling (offset, back-off, conflicts, heartbeat).
     return ApplicationBuilder().bot(bot).updater(None).build()

@@ -4,6 +4,10 @@ Handlers run inside the update's transaction (see processor.py): everything they
 the queued replies included, commits together with the update's offset. Every admin
 command and every button press checks the caller's id against ADMIN_IDS and the runtime
 admins; a refusal is logged at WARNING with the user id and changes nothing.
+
+Replies to admins are queued at a higher priority than replies to the public, and a
+public user who floods commands or buttons is throttled: one notice, then silence until
+the window has room again (`[telegram] public_command_limit`, `public_command_window`).
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ from telegram.ext import (
 )
 
 from daemon.commands.registry import ButtonCall, Command, CommandCall, CommandError, Role, Services
+from daemon.policy.throttle import CommandThrottle, Verdict
 from daemon.reply import Reply
 from daemon.store import chats, subscribers
 from daemon.store.database import savepoint
+from daemon.store.outbox import Priority
 from daemon.telegram.bot import PtbApplication
 from daemon.telegram.buttons import ButtonRefused
 from daemon.telegram.outgoing import Outgoing
@@ -36,12 +42,42 @@ REFUSAL = Reply(lines=("This command is for admins only.",))
 UNKNOWN = Reply(lines=("Unknown command — see /help.",))
 BUTTON_REFUSAL = "This button is for admins only."
 BUTTON_INVALID = "This button is no longer valid."
+SLOW_DOWN = Reply(
+    lines=("You are sending commands too fast; I will answer again in a minute or so.",)
+)
 PRIVATE_FIRST = Reply(
     lines=(
         "Admin commands answer in private: open a private chat with me first "
         "(press Start there), then ask again.",
     )
 )
+
+
+class PublicThrottle:
+    """The throttle for users who are not admins, following the running settings."""
+
+    def __init__(self, services: Services):
+        self._services = services
+        self._throttle: CommandThrottle | None = None
+
+    def verdict(self, user_id: int, is_admin: bool) -> Verdict:
+        if is_admin:
+            return Verdict.ALLOW
+        telegram = self._services.settings().telegram
+        limit, window = telegram.public_command_limit, telegram.public_command_window
+        throttle = self._throttle
+        if throttle is None or (throttle.limit, throttle.window) != (limit, window):
+            throttle = self._throttle = CommandThrottle(limit, window)
+        now = self._services.monotonic()
+        throttle.forget_idle(now)
+        verdict = throttle.check(user_id, now)
+        if verdict is Verdict.NOTICE:
+            logger.warning("user {} sends commands too fast: ignoring them for a while", user_id)
+        return verdict
+
+
+def priority_for(is_admin: bool) -> Priority:
+    return Priority.ADMIN_REPLY if is_admin else Priority.REPLY
 
 
 def _call_for(
@@ -63,12 +99,22 @@ def _call_for(
 
 
 def _command_callback(
-    command: Command, services: Services, out: Outgoing, utcnow: Callable[[], datetime]
+    command: Command,
+    services: Services,
+    out: Outgoing,
+    utcnow: Callable[[], datetime],
+    throttle: PublicThrottle,
 ) -> Any:
     async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         now = utcnow()
         call = _call_for(command.name, update, services, now, list(context.args or ()))
         if call is None:
+            return
+        priority = priority_for(call.is_admin)
+        verdict = throttle.verdict(call.user_id, call.is_admin)
+        if verdict is not Verdict.ALLOW:
+            if verdict is Verdict.NOTICE:
+                out.send(call.chat_id, SLOW_DOWN, now, priority)
             return
         if command.role is Role.ADMIN and not call.is_admin:
             logger.warning("refused /{} from user {}: not an admin", command.name, call.user_id)
@@ -79,11 +125,11 @@ def _command_callback(
                 # read. The answer goes to the admin's private chat, if the bot may write
                 # there.
                 if not chats.is_known(call.user_id):
-                    out.send(call.chat_id, PRIVATE_FIRST, now)
+                    out.send(call.chat_id, PRIVATE_FIRST, now, priority)
                     return
                 call = replace(call, chat_id=call.user_id)
             reply = await _run(command, call, services)
-        out.send(call.chat_id, reply, now)
+        out.send(call.chat_id, reply, now, priority)
 
     return callback
 
@@ -100,40 +146,52 @@ async def _run(command: Command, call: CommandCall, services: Services) -> Reply
     return reply
 
 
-def _button_callback(services: Services, out: Outgoing, utcnow: Callable[[], datetime]) -> Any:
+def _button_callback(
+    services: Services, out: Outgoing, utcnow: Callable[[], datetime], throttle: PublicThrottle
+) -> Any:
     async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, now = update.callback_query, utcnow()
         if query is None:
             return
         user_id = query.from_user.id
+        is_admin = services.is_admin(user_id)
+        message = query.message
+        chat_id = message.chat.id if message is not None else user_id
+        priority = priority_for(is_admin)
+
+        def answer(notice: str) -> None:
+            out.answer(chat_id, query.id, notice, now, priority)
+
+        verdict = throttle.verdict(user_id, is_admin)
+        if verdict is not Verdict.ALLOW:
+            # The button's spinner stops either way; only the first says why.
+            answer(SLOW_DOWN.lines[0] if verdict is Verdict.NOTICE else "")
+            return
         try:
             action_name, arg = out.verify(query.data or "")
         except ButtonRefused as refused:
             logger.warning("refused a {} button from user {}", refused, user_id)
-            out.answer(query.id, BUTTON_INVALID, now)
+            answer(BUTTON_INVALID)
             return
         action = services.registry.button(action_name)
-        is_admin = services.is_admin(user_id)
         if action is None:
             logger.warning("refused button {!r} from user {}: no such action", action_name, user_id)
-            out.answer(query.id, BUTTON_INVALID, now)
+            answer(BUTTON_INVALID)
             return
         if action.role is Role.ADMIN and not is_admin:
             logger.warning("refused button {} from user {}: not an admin", action_name, user_id)
-            out.answer(query.id, BUTTON_REFUSAL, now)
+            answer(BUTTON_REFUSAL)
             return
-        message = query.message
-        chat_id = message.chat.id if message is not None else user_id
         call = ButtonCall(action_name, arg, user_id, chat_id, is_admin, now)
         try:
             with savepoint():
                 result = await action.handler(call, services)
         except CommandError as exc:
-            out.answer(query.id, str(exc), now)
+            answer(str(exc))
             return
-        out.answer(query.id, result.notice, now)
+        answer(result.notice)
         if result.reply is not None and message is not None:
-            out.edit(chat_id, message.message_id, result.reply, now)
+            out.edit(chat_id, message.message_id, result.reply, now, priority)
 
     return callback
 
@@ -144,19 +202,25 @@ def install(
     out: Outgoing,
     utcnow: Callable[[], datetime],
 ) -> None:
+    throttle = PublicThrottle(services)
     for command in services.registry:
-        app.add_handler(
-            CommandHandler(command.name, _command_callback(command, services, out, utcnow))
-        )
+        callback = _command_callback(command, services, out, utcnow, throttle)
+        app.add_handler(CommandHandler(command.name, callback))
 
     async def unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if update.effective_chat is not None and update.effective_chat.type == "private":
-            out.send(update.effective_chat.id, UNKNOWN, utcnow())
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or user is None or chat.type != "private":
+            return
+        is_admin = services.is_admin(user.id)
+        verdict = throttle.verdict(user.id, is_admin)
+        if verdict is not Verdict.IGNORE:
+            reply = UNKNOWN if verdict is Verdict.ALLOW else SLOW_DOWN
+            out.send(chat.id, reply, utcnow(), priority_for(is_admin))
 
     # Added last to the same group: PTB runs the first matching handler of a group, so
     # this only sees commands no registered handler took.
     app.add_handler(MessageHandler(filters.COMMAND, unknown))
-    app.add_handler(CallbackQueryHandler(_button_callback(services, out, utcnow)))
+    app.add_handler(CallbackQueryHandler(_button_callback(services, out, utcnow, throttle)))
     app.add_handler(
         ChatMemberHandler(membership_changed, chat_member_types=ChatMemberHandler.MY_CHAT_MEMBER)
     )

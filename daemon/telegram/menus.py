@@ -16,7 +16,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
 from daemon.commands.registry import Registry
-from daemon.telegram.errors import describe
+from daemon.notify.errors import describe
 from daemon.waiting import wait_any
 
 

@@ -10,10 +10,12 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from daemon.notify.formatting import render, split_message
+from daemon.notify.replies import queue_reply
 from daemon.reply import Reply
 from daemon.store import outbox
+from daemon.store.outbox import Priority, Receiver
 from daemon.telegram import buttons
-from daemon.telegram.formatting import MAX_PARTS, render, render_plain, split_message
 
 
 class Outgoing:
@@ -38,31 +40,32 @@ class Outgoing:
         ]
         return InlineKeyboardMarkup([row]).to_dict()
 
-    def send(self, chat_id: int, reply: Reply, now: datetime) -> None:
-        html = render(reply)
-        parts = split_message(html)
-        if reply.document is not None or len(parts) > MAX_PARTS:
-            document = reply.document
-            filename = document.filename if document else "reply.txt"
-            content = document.content if document else render_plain(reply)
-            caption = render(Reply(title=reply.title)) if reply.title else ""
-            attached = {"filename": filename, "content": content}
-            outbox.enqueue(chat_id, caption, now, kind="document", payload=attached)
-            return
-        markup = self.markup(reply)
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            payload = {"reply_markup": markup} if last and markup else None
-            outbox.enqueue(chat_id, part, now, payload=payload)
+    def send(self, chat_id: int, reply: Reply, now: datetime, priority: Priority) -> None:
+        queue_reply(chat_id, reply, now, priority, self.markup(reply))
 
-    def edit(self, chat_id: int, message_id: int, reply: Reply, now: datetime) -> None:
+    def edit(
+        self, chat_id: int, message_id: int, reply: Reply, now: datetime, priority: Priority
+    ) -> None:
         payload: dict[str, Any] = {"message_id": message_id}
         markup = self.markup(reply)
         if markup:
             payload["reply_markup"] = markup
         text = split_message(render(reply))[0]
-        outbox.enqueue(chat_id, text, now, kind="edit", payload=payload)
+        receiver = Receiver.chat(chat_id)
+        outbox.enqueue(receiver, text, now, priority=priority, kind="edit", payload=payload)
 
-    def answer(self, query_id: str, notice: str, now: datetime) -> None:
+    def answer(
+        self, chat_id: int, query_id: str, notice: str, now: datetime, priority: Priority
+    ) -> None:
+        """Queued for the chat the button was in, so it goes before the edit it causes."""
         payload = {"callback_query_id": query_id}
-        outbox.enqueue(0, notice, now, parse_mode=None, kind="answer", payload=payload)
+        receiver = Receiver.chat(chat_id)
+        outbox.enqueue(
+            receiver,
+            notice,
+            now,
+            priority=priority,
+            parse_mode=None,
+            kind="answer",
+            payload=payload,
+        )

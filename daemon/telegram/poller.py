@@ -20,11 +20,11 @@ from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from daemon.config import PollingSettings
+from daemon.notify.errors import describe, retry_after_seconds
 from daemon.policy.backoff import Backoff
 from daemon.policy.conflicts import Verdict
 from daemon.store.database import StoreUnavailable
 from daemon.telegram.bot import ALLOWED_UPDATES, DaemonBot
-from daemon.telegram.errors import describe, retry_after_seconds
 from daemon.telegram.processor import UpdateProcessor
 from daemon.vitals import Vitals
 from daemon.waiting import pause

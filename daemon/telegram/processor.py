@@ -32,6 +32,7 @@ from telegram.ext import ContextTypes
 
 from daemon.store import outbox, progress, stats
 from daemon.store.database import Store, is_transient, retry_transient
+from daemon.store.outbox import Priority, Receiver
 from daemon.telegram.bot import PtbApplication
 from daemon.vitals import Vitals
 
@@ -136,5 +137,8 @@ class UpdateProcessor:
         chat = update.effective_chat
         if chat is not None:
             outbox.enqueue(
-                chat.id, f"Something went wrong (error id {error_id}); nothing was changed.", now
+                Receiver.chat(chat.id),
+                f"Something went wrong (error id {error_id}); nothing was changed.",
+                now,
+                priority=Priority.REPLY,
             )

@@ -20,7 +20,8 @@ def test_config_lists_every_setting_with_its_source_and_masks_the_token(
     assert f"ADMIN_IDS — {ADMIN} (environment)" in text
     assert "LOG_LEVEL — INFO (default)" in text
     assert f"[polling] timeout — 2 ({daemon.config_path})" in text
-    assert f"[telegram] rate_limiter — false ({daemon.config_path})" in text
+    assert f"[telegram] public_command_limit — 1000 ({daemon.config_path})" in text
+    assert "[notify] max_age — 3600 (default)" in text
 
 
 def test_database_passwords_are_masked() -> None:

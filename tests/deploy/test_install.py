@@ -243,7 +243,7 @@ def test_an_upgrade_refuses_kept_settings_the_new_version_rejects(tmp_path: Path
     config.write_text("[polling]\ntimeout = 99\n")
     result = make("upgrade", tmp_path)
     assert result.returncode != 0
-    assert "config: [polling] timeout: must be between 1 and 50, got 99" in result.stderr
+    assert f"config: {config}: polling.timeout: must be between 1 and 50, got 99" in result.stderr
     assert (
         f"install: the kept settings in {tmp_path}/etc/tradebotd do not load with the new "
         "version (above); nothing was changed"

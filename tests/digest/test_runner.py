@@ -14,7 +14,7 @@ import pytest
 from daemon.emulator.client import BotControl
 from daemon.store import chats, events, schema, stats
 from daemon.store.database import open_database
-from tests.support.processes import REPO, TRADEBOTD, Launch
+from tests.support.processes import REPO, TRADEBOTD, Launch, wait_until
 
 ADMIN = 831
 
@@ -80,20 +80,30 @@ def poller_running(state: Path) -> Iterator[int]:
     holder.wait()
 
 
-@pytest.mark.usefixtures("poller_running")
-def test_sends_once_per_day_then_only_with_force(state: Path, bot: BotControl) -> None:
+def test_sends_once_per_day_then_only_with_force(
+    state: Path, bot: BotControl, launch: Launch
+) -> None:
+    """A day's facts, then a real daemon on them (one more start, one more update): the
+    digest reads them all, and the daemon's sender delivers it."""
     prepare(state, heartbeat_age=timedelta(seconds=20))
+    daemon = launch(admin_ids=str(ADMIN), state_directory=state)
+    wait_until(
+        lambda: daemon.query("SELECT count(*) FROM processed_update") == [(1,)],
+        15,
+        "the admin's 'hi' handled",
+    )
     first = digest(state, bot)
     assert first.returncode == 0, first.stderr
+    assert "the running daemon delivers them" in first.stderr
     sent = bot.wait_for_sent(chat_id=ADMIN)
     text = sent[0]["text"]
     assert text.startswith(f"tradebotd daily digest {utcnow().date()}")
     for line in (
         "daemon up: last heartbeat ",
         "uptime 50.",
-        "starts 2, of them after a crash or watchdog kill 1",
+        "starts 3, of them after a crash or watchdog kill 2",
         "409 conflict episodes 1",
-        "updates handled 42",
+        "updates handled 43",
         "commands run /start 1",
         "errors logged 0",
         "admin commands registered and answering",
@@ -106,7 +116,6 @@ def test_sends_once_per_day_then_only_with_force(state: Path, bot: BotControl) -
     assert len(bot.sent(chat_id=ADMIN)) == 1
     assert digest(state, bot, "--force").returncode == 0
     assert len(bot.wait_for_sent(chat_id=ADMIN, count=2)) == 2
-    assert bot.counters()["requests"].get("getUpdates", 0) == 0
 
 
 def test_a_daemon_killed_seconds_ago_is_reported_down_at_once(
@@ -130,6 +139,8 @@ def test_a_silent_daemon_is_reported_down(state: Path, bot: BotControl) -> None:
     text = bot.wait_for_sent(chat_id=ADMIN)[0]["text"]
     assert "!!! THE DAEMON IS DOWN: nothing is polling Telegram !!!" in text
     assert "DAEMON DOWN: last heartbeat 30m" in text
+    # It delivered its digest itself (a hung daemon would never), without polling.
+    assert bot.counters()["requests"].get("getUpdates", 0) == 0
 
 
 @pytest.mark.usefixtures("poller_running")
@@ -142,16 +153,39 @@ def test_dry_run_prints_and_sends_nothing(state: Path, bot: BotControl) -> None:
     assert bot.sent(chat_id=ADMIN) == []
 
 
-def test_a_failed_send_exits_non_zero_and_is_not_recorded(tmp_path: Path, bot: BotControl) -> None:
-    """The admin never opened a chat with the bot: Telegram refuses, the unit fails."""
+def test_a_failed_send_exits_non_zero_and_leaves_a_dead_letter(
+    tmp_path: Path, bot: BotControl
+) -> None:
+    """The admin never opened a chat with the bot: Telegram refuses, the unit fails, and
+    the refusal waits in the dead letters (/health). The period is recorded with what was
+    queued; --force queues it again."""
     state = tmp_path / "state"
     prepare(state, heartbeat_age=timedelta(seconds=20))
     result = digest(state, bot)
     assert result.returncode == 1
-    assert f"digest: sending to admin {ADMIN} failed: Chat not found" in result.stderr
+    day = f"day:{utcnow().date()}"
+    assert "the daemon is down: delivering them here" in result.stderr
+    assert f"to chat {ADMIN} is a dead letter: Chat not found" in result.stderr
+    assert f"digest {day}: 1 of 1 messages could not be delivered" in result.stderr
+    assert digest(state, bot, "--force").returncode == 1
     db = open_database(f"sqlite:///{state / 'tradebotd.db'}")
-    assert db.execute_sql("SELECT count(*) FROM digest_run").fetchone() == (0,)
+    assert db.execute_sql("SELECT count(*) FROM digest_run").fetchone() == (1,)
+    assert db.execute_sql("SELECT count(*) FROM outbox_message WHERE dead").fetchone() == (2,)
     db.close()
+
+
+def test_with_the_daemon_running_its_sender_delivers_the_digest(
+    state: Path, bot: BotControl, launch: Launch
+) -> None:
+    """One sender for everything: the digest is queued, and the running daemon's sender
+    delivers it (paced with the daemon's other messages)."""
+    daemon = launch(admin_ids=str(ADMIN), state_directory=state)
+    daemon.wait_for_log(r"\[hb\] alive ")
+    result = digest(state, bot)
+    assert result.returncode == 0, result.stderr
+    assert "the running daemon delivers them" in result.stderr
+    assert bot.wait_for_sent(chat_id=ADMIN)[0]["text"].startswith("tradebotd daily digest")
+    assert daemon.query("SELECT count(*) FROM outbox_message") == [(0,)]
 
 
 def test_a_second_run_while_one_holds_the_lock_sends_nothing(state: Path, bot: BotControl) -> None:

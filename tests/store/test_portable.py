@@ -11,7 +11,9 @@ import pytest
 
 from daemon.store import digest_runs, named_values, outbox, schema
 from daemon.store.database import OutsideTransaction, open_database, savepoint
+from daemon.store.outbox import Priority, Receiver
 
+FIVE = Receiver.chat(5)
 NOW = datetime(2026, 11, 29, 8, 0, 0)
 
 
@@ -55,9 +57,9 @@ def test_dead_letters_are_summarised_and_cleared(db: peewee.Database) -> None:
     schema.upgrade(db)
     with db.atomic():
         for hour in (6, 7, 8):
-            outbox.enqueue(5, f"at {hour}", NOW.replace(hour=hour))
-        outbox.failed(1, "Forbidden", dead=True)
-        outbox.failed(2, "Forbidden", dead=True)
+            outbox.enqueue(FIVE, f"at {hour}", NOW.replace(hour=hour), priority=Priority.REPLY)
+        outbox.failed(1, "Forbidden")
+        outbox.failed(2, "Forbidden")
     assert outbox.dead_letter_summary() == outbox.DeadLetters(
         2, NOW.replace(hour=6), NOW.replace(hour=7)
     )

@@ -88,7 +88,8 @@ def test_a_manual_migration_stops_automatic_upgrade_with_advice(
 
 def test_a_version_1_database_is_migrated_keeping_its_rows(db: peewee.Database) -> None:
     """The schema as version 1 shipped it (a dump) upgrades in place through every later
-    version: the queued reply stays, gains kind 'message', and the new tables appear."""
+    version: the queued reply stays, gains kind 'message', becomes a reply-priority item
+    for chat 7, and the new tables appear."""
     dump = (Path(__file__).parent / "fixtures" / "schema_v1.sql").read_text()
     db.connection().executescript(dump)
     with db.atomic():
@@ -100,9 +101,11 @@ def test_a_version_1_database_is_migrated_keeping_its_rows(db: peewee.Database) 
     assert schema.upgrade(db, automatic_only=True) == [
         "migrated to schema version 2: outbox call kinds; runtime admins, subscribers, broadcasts",
         "migrated to schema version 3: hourly counters, uptime minutes, digest runs",
+        "migrated to schema version 4: notification queue: receivers, priorities, dedup keys,"
+        " retry times",
     ]
-    assert db.execute_sql("SELECT kind, text FROM outbox_message").fetchall() == [
-        ("message", "queued before the upgrade")
-    ]
+    assert db.execute_sql(
+        "SELECT kind, receiver_kind, chat_id, priority, text FROM outbox_message"
+    ).fetchall() == [("message", "telegram", 7, 1, "queued before the upgrade")]
     for table in ("runtime_admin", "subscriber", "broadcast", "hourly_stat", "digest_run"):
         assert db.table_exists(table)

@@ -32,7 +32,15 @@ error_delay = 0.2
 error_delay_max = 1.0
 
 [telegram]
-rate_limiter = false
+# tests drive hundreds of commands from one user; the throttle has tests of its own
+public_command_limit = 1000
+
+[notify]
+# the emulator's flood control is off unless a test turns it on: do not wait for it
+global_per_second = 1000
+chat_per_second = 100
+chat_burst = 100
+group_per_minute = 6000
 """
 
 

@@ -43,7 +43,7 @@ def test_a_403_on_send_unsubscribes_and_drops_what_was_queued_for_that_chat(
     assert bot.wait_for_sent(chat_id=QUIET, count=2)[-1]["text"] == "first"
     daemon.wait_for_log(
         f"chat {FAN} cannot be reached \\(Forbidden: bot was blocked by the user\\): "
-        "unsubscribed, 1 queued messages dropped"
+        "forgotten, 1 queued items dropped"
     )
     assert daemon.query("SELECT chat_id FROM subscriber") == [(QUIET,)]
     assert daemon.query("SELECT chat_id, dead FROM outbox_message") == [(FAN, 1)]

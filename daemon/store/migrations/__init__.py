@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from daemon.store.migrations import v1_initial, v2_commands, v3_digest
+from daemon.store.migrations import v1_initial, v2_commands, v3_digest, v4_notifications
 
 
 @dataclass(frozen=True)
@@ -32,4 +32,9 @@ INITIAL = Migration(1, "initial schema", v1_initial.apply)
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "outbox call kinds; runtime admins, subscribers, broadcasts", v2_commands.apply),
     Migration(3, "hourly counters, uptime minutes, digest runs", v3_digest.apply),
+    Migration(
+        4,
+        "notification queue: receivers, priorities, dedup keys, retry times",
+        v4_notifications.apply,
+    ),
 )

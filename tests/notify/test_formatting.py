@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from daemon.notify.formatting import MESSAGE_LIMIT, render, render_plain, split_message
 from daemon.reply import Reply
-from daemon.telegram.formatting import MESSAGE_LIMIT, render, render_plain, split_message
 
 
 def test_every_value_is_escaped_and_only_the_title_is_bold() -> None:

@@ -1,0 +1,261 @@
+"""The one sender: drains the notification queue after commit, most urgent first, paced
+per receiver, through the transport of each receiver kind.
+
+Each round takes the oldest due item of every receiver (store/outbox.heads), lets through
+those the pacer allows now — by priority, so an admin's reply or an alert overtakes a
+broadcast — and delivers them concurrently. What a failure does is decided here, the
+same for every transport:
+- Throttled (429): that receiver pauses for retry_after; 429s for two receivers within a
+  second mean the bot-wide limit, and everything pauses.
+- Temporary: tried again with capped exponential back-off until the item is older than
+  `max_age`, then a dead letter. Meanwhile only that receiver waits (order holds there).
+- Refused: a dead letter at once; the receiver's next item goes.
+- ReceiverGone: everything queued for it becomes a dead letter and it is forgotten.
+Delivered items are deleted once per round (at-least-once: a crash re-sends at most the
+round in flight).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from loguru import logger
+
+from daemon.notify.transport import (
+    DeliveryFailed,
+    ReceiverGone,
+    Refused,
+    Temporary,
+    Throttled,
+    Transport,
+)
+from daemon.policy.backoff import Backoff
+from daemon.policy.pacing import Pacer
+from daemon.policy.retry import RetryPolicy
+from daemon.store import outbox
+from daemon.store.database import Store, StoreUnavailable
+from daemon.store.outbox import QueuedCall, Receiver
+from daemon.waiting import wait_any
+
+ROUND_SIZE = 64  # items considered per round (heads of that many receivers)
+IN_FLIGHT = 16  # deliveries at once
+THROTTLE_WINDOW = 1.0  # 429s for two receivers this close mean the bot-wide limit
+IDLE_POLL = 5.0  # an enqueue from another process (the digest) is seen this late at most
+FORGET_EVERY = 60.0  # seconds between dropping idle receivers' buckets
+
+
+@dataclass
+class SenderCounters:
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+    throttled: int = 0
+    backlog: int = 0
+
+
+class NotificationSender:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        transports: Iterable[Transport],
+        retry: Callable[[], RetryPolicy],
+        utcnow: Callable[[], datetime],
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+        on_delivered: Callable[[int], None] = lambda count: None,
+    ):
+        self._store = store
+        self._transports: Mapping[str, Transport] = {t.kind: t for t in transports}
+        self._pacers: dict[str, Pacer] = {}
+        self._retry = retry
+        self._utcnow = utcnow
+        self._clock = clock
+        self._jitter = jitter
+        self._on_delivered = on_delivered
+        self._wake = asyncio.Event()
+        self._store_backoff = Backoff(initial=1.0, maximum=30.0)
+        self._recent_throttles: list[tuple[float, Receiver]] = []
+        self._forgot_at = clock()
+        self.counters = SenderCounters()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send until stopped; once `stop` is set, return when nothing is due (the caller
+        bounds how long it waits for that)."""
+        while True:
+            self._wake.clear()
+            try:
+                delay, due = await self._round()
+            except StoreUnavailable as exc:
+                # What was sent but not recorded goes again (at-least-once).
+                logger.error("notifications: {}; trying again shortly", exc)
+                delay, due = self._store_backoff.next_delay(self._jitter()), True
+            else:
+                self._store_backoff.reset()
+            if stop.is_set() and not due:
+                return
+            if delay > 0:
+                await self._sleep(delay, stop)
+
+    async def drain(self, finished: Callable[[], bool], deadline: float) -> bool:
+        """Deliver until `finished()` or the monotonic `deadline` (a oneshot process such
+        as the digest); returns `finished()`."""
+        while not finished():
+            if self._clock() >= deadline:
+                return False
+            self._wake.clear()
+            try:
+                delay, _ = await self._round()
+            except StoreUnavailable as exc:
+                logger.error("notifications: {}; trying again shortly", exc)
+                delay = self._store_backoff.next_delay(self._jitter())
+            if delay > 0:
+                await self._sleep(min(delay, max(0.0, deadline - self._clock())), asyncio.Event())
+        return True
+
+    async def _sleep(self, seconds: float, stop: asyncio.Event) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wait_any(self._wake, stop), seconds)
+
+    async def _round(self) -> tuple[float, bool]:
+        """One round. Returns how long to wait before the next (0: go again at once) and
+        whether anything was due."""
+        now = self._utcnow()
+        async with self._store.lock:
+            due = outbox.heads(now, ROUND_SIZE)
+            retry_at = outbox.next_retry_at()
+        chosen, wait = self._choose(due)
+        if retry_at is not None:
+            wait = min(wait, max(0.0, (retry_at - now).total_seconds()))
+        if chosen:
+            outcomes = await asyncio.gather(*(self._deliver(call) for call in chosen))
+            async with self._store.transaction():
+                results = list(zip(chosen, outcomes, strict=True))
+                outbox.delivered([call.id for call, failed in results if failed is None])
+                for call, failed in results:
+                    if failed is not None:
+                        self._record_failure(call, failed, now)
+            self.counters.delivered += outcomes.count(None)
+            self._on_delivered(outcomes.count(None))
+            wait = 0.0
+        async with self._store.lock:
+            self.counters.backlog = outbox.backlog()
+        return wait, bool(due)
+
+    def _choose(self, due: list[QueuedCall]) -> tuple[list[QueuedCall], float]:
+        """The items the pacers let through now, most urgent first; and how long until
+        one held back would be let through."""
+        now, wait = self._clock(), IDLE_POLL
+        chosen: list[QueuedCall] = []
+        if now - self._forgot_at > FORGET_EVERY:
+            for pacer in self._pacers.values():
+                pacer.forget_idle(now)
+            self._forgot_at = now
+        for call in due:
+            if len(chosen) == IN_FLIGHT:
+                break
+            transport = self._transports.get(call.receiver.kind)
+            if transport is None or not transport.paced(call):
+                chosen.append(call)
+                continue
+            pacer, receiver = self._pacer(transport), call.receiver
+            needed = pacer.wait(receiver, receiver.is_group, now)
+            if needed == 0:
+                pacer.take(receiver, receiver.is_group, now)
+                chosen.append(call)
+            else:
+                wait = min(wait, needed)
+        return chosen, wait
+
+    def _pacer(self, transport: Transport) -> Pacer:
+        limits = transport.limits()
+        pacer = self._pacers.get(transport.kind)
+        if pacer is None or pacer.limits != limits:  # new, or changed by a reload
+            pacer = self._pacers[transport.kind] = Pacer(limits)
+        return pacer
+
+    # --- one delivery ------------------------------------------------------------------
+
+    async def _deliver(self, call: QueuedCall) -> DeliveryFailed | None:
+        transport = self._transports.get(call.receiver.kind)
+        try:
+            if transport is None:
+                raise Refused(f"no transport for receiver kind {call.receiver.kind!r}")
+            await transport.deliver(call)
+        except DeliveryFailed as failure:
+            if isinstance(failure, Throttled) and transport is not None:
+                self._throttled(transport, call, failure)
+            return failure
+        except Exception as exc:  # a transport's bug must not stop every delivery
+            logger.opt(exception=exc).error("notification {}: transport failed", call.id)
+            return Temporary(f"{type(exc).__name__} in the {call.receiver.kind} transport")
+        return None
+
+    def _throttled(self, transport: Transport, call: QueuedCall, failure: Throttled) -> None:
+        now = self._clock()
+        self.counters.throttled += 1
+        until = now + failure.seconds
+        recent = [(at, r) for at, r in self._recent_throttles if at > now - THROTTLE_WINDOW]
+        others = {r for _, r in recent if r != call.receiver}
+        self._recent_throttles = [*recent, (now, call.receiver)]
+        pacer = self._pacer(transport)
+        if others:
+            pacer.pause_all(until)
+            logger.warning(
+                "{}: flood control for the whole bot; every send waits {:.0f}s",
+                transport.kind,
+                failure.seconds,
+            )
+        else:
+            pacer.pause(call.receiver, until)
+            logger.warning("{}: flood control; it waits {:.0f}s", call.receiver, failure.seconds)
+
+    def _record_failure(self, call: QueuedCall, failure: DeliveryFailed, now: datetime) -> None:
+        """Inside the round's transaction: what the failure means for the item."""
+        if isinstance(failure, Throttled):
+            return  # not the item's fault: it stays at the head of its paused receiver
+        if isinstance(failure, ReceiverGone):
+            dropped = outbox.fail_receiver(call.receiver, str(failure))
+            self._transports[call.receiver.kind].gone(call.receiver)
+            self.counters.dead += dropped
+            logger.warning(
+                "{} cannot be reached ({}): forgotten, {} queued items dropped",
+                call.receiver,
+                failure,
+                dropped,
+            )
+            return
+        retry_at = None
+        if isinstance(failure, Temporary):
+            retry_at = self._retry().next_attempt(
+                call.attempts + 1, call.created_at, now, self._jitter()
+            )
+        if retry_at is not None:
+            self.counters.retried += 1
+            outbox.retry_later(call.id, str(failure), retry_at)
+            logger.warning(
+                "notification {} to {} failed ({}); trying again at {:%H:%M:%S}",
+                call.id,
+                call.receiver,
+                failure,
+                retry_at,
+            )
+            return
+        self.counters.dead += 1
+        outbox.failed(call.id, str(failure))
+        logger.error(
+            "notification {} to {} is a dead letter: {}{}",
+            call.id,
+            call.receiver,
+            failure,
+            "" if isinstance(failure, Refused) else " (failing past its max age)",
+        )

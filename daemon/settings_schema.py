@@ -1,0 +1,204 @@
+"""Reading TOML tables into frozen settings dataclasses, declared by their fields. Pure.
+
+A section is a dataclass; its fields say everything about a key: the type (bool, int,
+float, str, a nested dataclass for a sub-table, `tuple[X, ...]` for an array of tables or
+of values), the default, and through `field(metadata=...)`:
+- `range`: (low, high), inclusive, for numbers; with `duration` a string with a unit
+  ("30s", "5m", "4h", "2d") is read as seconds too;
+- `check`: a function that raises ValueError(reason) for a bad string or number;
+- `secret`: the value is never quoted back.
+A section may list retired keys in a `RETIRED` class attribute (key → what replaced it):
+they load with a warning instead of an error.
+
+Errors name the full path and quote the value, e.g.
+`alerts.route.routes[2].matchers[0]: 'sev=~(' is not a valid regular expression`.
+Unknown keys are errors, listing the known ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from daemon.numbers import finite_in_range
+
+# What /config and error texts show in place of a secret.
+MASK = "<redacted>"
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)([smhd])")
+
+
+class SchemaError(ValueError):
+    """str() is "path: problem"."""
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds in "30s", "5m", "4h", "2d" (ASCII digits, one unit); None otherwise."""
+    match = _DURATION.fullmatch(text.strip())
+    return float(match[1]) * DURATION_UNITS[match[2]] if match else None
+
+
+def number(
+    low: float, high: float, doc: str = "", check: Callable[[Any], None] | None = None
+) -> Any:
+    """Field metadata: a number within [low, high], and its line of doc."""
+    return {"range": (low, high), "check": check, "doc": doc}
+
+
+def seconds(low: float, high: float, doc: str = "") -> Any:
+    """Field metadata: a duration within [low, high] seconds: a number or "90s", "5m"…"""
+    return {"range": (low, high), "duration": True, "doc": doc}
+
+
+def text(check: Callable[[str], None] | None = None, secret: bool = False, doc: str = "") -> Any:
+    """Field metadata: a string, checked by `check` (raises ValueError with the reason)."""
+    return {"check": check, "secret": secret, "doc": doc}
+
+
+def read_table(kind: type[Any], body: Any, path: str, warnings: list[str]) -> Any:
+    """An instance of the dataclass `kind` from the TOML table `body` found at `path`."""
+    if not isinstance(body, dict):
+        raise SchemaError(f"{path}: must be a table, got {_shown(body)}")
+    declared = {f.name: f for f in dataclasses.fields(kind)}
+    hints = typing.get_type_hints(kind)
+    retired: dict[str, str] = getattr(kind, "RETIRED", {})
+    values: dict[str, Any] = {}
+    for key, value in body.items():
+        where = f"{path}.{key}"
+        if key in retired:
+            warnings.append(f"{where} is retired: {retired[key]}")
+            continue
+        if key not in declared:
+            known = ", ".join(declared)
+            raise SchemaError(f"{path}: unknown key {key!r} (known: {known})")
+        spec = declared[key]
+        values[key] = _read_value(hints[key], spec.metadata, value, where, warnings)
+    missing = [
+        name
+        for name, spec in declared.items()
+        if name not in values
+        and spec.default is dataclasses.MISSING
+        and spec.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise SchemaError(f"{path}: missing key {missing[0]!r}")
+    return kind(**values)
+
+
+def _read_value(hint: Any, meta: Any, value: Any, where: str, warnings: list[str]) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        item_hint = typing.get_args(hint)[0]
+        if not isinstance(value, list):
+            raise SchemaError(f"{where}: must be an array, got {_shown(value, meta)}")
+        return tuple(
+            _read_value(item_hint, meta, item, f"{where}[{index}]", warnings)
+            for index, item in enumerate(value)
+        )
+    if origin in (typing.Union, types.UnionType):  # X | None: absent means None
+        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return _read_value(options[0], meta, value, where, warnings)
+    if dataclasses.is_dataclass(hint):
+        return read_table(typing.cast(type[Any], hint), value, where, warnings)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise SchemaError(f"{where}: must be true or false, got {_shown(value, meta)}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise SchemaError(f"{where}: must be a string, got {_shown(value, meta)}")
+        _check(meta, value, where)
+        return value
+    if hint in (int, float):
+        return _read_number(hint, meta, value, where)
+    raise TypeError(f"{where}: settings of type {hint!r} are not supported")
+
+
+def _read_number(hint: type, meta: Any, value: Any, where: str) -> Any:
+    if meta.get("duration") and isinstance(value, str):
+        parsed = parse_duration(value)
+        if parsed is None:
+            raise SchemaError(
+                f"{where}: {value!r} is not a duration (seconds, or a number with s, m, h or d)"
+            )
+        value = parsed
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SchemaError(f"{where}: must be a number, got {_shown(value, meta)}")
+    if hint is int and not isinstance(value, int):
+        raise SchemaError(f"{where}: must be a whole number, got {_shown(value, meta)}")
+    # Every number has its range declared: none may be nan, infinite or absurd.
+    low, high = meta["range"]
+    if not finite_in_range(value, low, high):
+        raise SchemaError(
+            f"{where}: must be between {low:g} and {high:g}, got {_shown(value, meta)}"
+        )
+    _check(meta, value, where)
+    return hint(value)
+
+
+def _check(meta: Any, value: Any, where: str) -> None:
+    check = meta.get("check")
+    if check is None:
+        return
+    try:
+        check(value)
+    except ValueError as exc:
+        raise SchemaError(f"{where}: {_shown(value, meta)} {exc}") from None
+
+
+def _shown(value: Any, meta: Any = None) -> str:
+    return MASK if meta is not None and meta.get("secret") else repr(value)
+
+
+def flatten(section: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """(dotted key, value) for every scalar in a settings dataclass; an array of tables
+    counts as one row ("3 entries")."""
+    rows: list[tuple[str, Any]] = []
+    for spec in dataclasses.fields(section):
+        value = getattr(section, spec.name)
+        name = f"{prefix}{spec.name}"
+        if dataclasses.is_dataclass(value):
+            rows += flatten(value, f"{name}.")
+        elif isinstance(value, tuple):
+            rows.append((name, f"{len(value)} {'entry' if len(value) == 1 else 'entries'}"))
+        elif spec.metadata.get("secret"):
+            rows.append((name, MASK))
+        else:
+            rows.append((name, value))
+    return rows
+
+
+def format_seconds(value: float) -> str:
+    """A duration as the docs write it: "3d", "1h", "90s"."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if value >= size and value % size == 0:
+            return f"{value / size:g}{unit}"
+    return f"{value:g}s"
+
+
+def describe_fields(section: type[Any], prefix: str) -> list[tuple[str, str, str, str]]:
+    """(dotted key, doc, default, allowed) for every key of a section dataclass, nested
+    tables included, for the docs table."""
+    rows: list[tuple[str, str, str, str]] = []
+    hints = typing.get_type_hints(section)
+    for spec in dataclasses.fields(section):
+        name, meta = f"{prefix}.{spec.name}", spec.metadata
+        hint = hints[spec.name]
+        if dataclasses.is_dataclass(hint):
+            rows += describe_fields(typing.cast(type[Any], hint), name)
+            continue
+        default = spec.default
+        allowed = ""
+        if "range" in meta:
+            low, high = meta["range"]
+            if meta.get("duration"):
+                default = format_seconds(float(default))  # type: ignore[arg-type]
+                allowed = f"{format_seconds(low)}–{format_seconds(high)}"
+            else:
+                allowed = f"{low:g}–{high:g}"
+        rows.append((name, meta.get("doc", ""), f"`{default}`", allowed))
+    return rows
