@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from bench import daemon_throughput, emulator_throughput
+from bench import daemon_throughput, emulator_throughput, notify_priority
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -15,6 +15,7 @@ def main() -> int:
     figures = {
         "emulator_throughput": emulator_throughput.run(),
         "daemon_throughput": daemon_throughput.run(),
+        "notify_priority": notify_priority.run(),
     }
     RESULTS.mkdir(exist_ok=True)
     text = json.dumps(figures, indent=2)

@@ -37,6 +37,10 @@ timeout = 10
 error_delay = 0.2
 error_delay_max = 1.0
 
+[telegram]
+# 100 commands per user within the run: the bare Application throttles nobody either
+public_command_limit = 1000
+
 [notify]
 # flood control is off in the emulator, as for the bare Application: do not wait for it
 global_per_second = 1000

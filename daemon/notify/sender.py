@@ -43,11 +43,13 @@ from daemon.store.database import Store, StoreUnavailable
 from daemon.store.outbox import QueuedCall, Receiver
 from daemon.waiting import wait_any
 
-ROUND_SIZE = 64  # items considered per round (heads of that many receivers)
-IN_FLIGHT = 16  # deliveries at once
+ROUND_RECEIVERS = 64  # receivers considered per round
+RUN_DEPTH = 32  # items per receiver per round, in order; one commit per round
+IN_FLIGHT = 4  # receivers delivered to at once: 30/s at a 100 ms round trip needs 3
 THROTTLE_WINDOW = 1.0  # 429s for two receivers this close mean the bot-wide limit
 IDLE_POLL = 5.0  # an enqueue from another process (the digest) is seen this late at most
 FORGET_EVERY = 60.0  # seconds between dropping idle receivers' buckets
+COUNT_EVERY = 1.0  # seconds between counts of the backlog while delivering
 
 
 @dataclass
@@ -82,7 +84,7 @@ class NotificationSender:
         self._wake = asyncio.Event()
         self._store_backoff = Backoff(initial=1.0, maximum=30.0)
         self._recent_throttles: list[tuple[float, Receiver]] = []
-        self._forgot_at = clock()
+        self._forgot_at = self._counted_at = clock()
         self.counters = SenderCounters()
 
     def wake(self) -> None:
@@ -92,15 +94,7 @@ class NotificationSender:
         """Send until stopped; once `stop` is set, return when nothing is due (the caller
         bounds how long it waits for that)."""
         while True:
-            self._wake.clear()
-            try:
-                delay, due = await self._round()
-            except StoreUnavailable as exc:
-                # What was sent but not recorded goes again (at-least-once).
-                logger.error("notifications: {}; trying again shortly", exc)
-                delay, due = self._store_backoff.next_delay(self._jitter()), True
-            else:
-                self._store_backoff.reset()
+            delay, due = await self._guarded_round()
             if stop.is_set() and not due:
                 return
             if delay > 0:
@@ -112,15 +106,21 @@ class NotificationSender:
         while not finished():
             if self._clock() >= deadline:
                 return False
-            self._wake.clear()
-            try:
-                delay, _ = await self._round()
-            except StoreUnavailable as exc:
-                logger.error("notifications: {}; trying again shortly", exc)
-                delay = self._store_backoff.next_delay(self._jitter())
+            delay, _ = await self._guarded_round()
             if delay > 0:
                 await self._sleep(min(delay, max(0.0, deadline - self._clock())), asyncio.Event())
         return True
+
+    async def _guarded_round(self) -> tuple[float, bool]:
+        self._wake.clear()
+        try:
+            result = await self._round()
+        except StoreUnavailable as exc:
+            # What was sent but not recorded goes again (at-least-once).
+            logger.error("notifications: {}; trying again shortly", exc)
+            return self._store_backoff.next_delay(self._jitter()), True
+        self._store_backoff.reset()
+        return result
 
     async def _sleep(self, seconds: float, stop: asyncio.Event) -> None:
         with contextlib.suppress(TimeoutError):
@@ -131,50 +131,66 @@ class NotificationSender:
         whether anything was due."""
         now = self._utcnow()
         async with self._store.lock:
-            due = outbox.heads(now, ROUND_SIZE)
-            retry_at = outbox.next_retry_at()
+            due = outbox.runs(now, ROUND_RECEIVERS, RUN_DEPTH)
         chosen, wait = self._choose(due)
-        if retry_at is not None:
-            wait = min(wait, max(0.0, (retry_at - now).total_seconds()))
         if chosen:
-            outcomes = await asyncio.gather(*(self._deliver(call) for call in chosen))
+            outcomes = await asyncio.gather(*(self._deliver_run(run) for run in chosen))
+            results = [pair for run in outcomes for pair in run]
             async with self._store.transaction():
-                results = list(zip(chosen, outcomes, strict=True))
                 outbox.delivered([call.id for call, failed in results if failed is None])
                 for call, failed in results:
                     if failed is not None:
                         self._record_failure(call, failed, now)
-            self.counters.delivered += outcomes.count(None)
-            self._on_delivered(outcomes.count(None))
+            delivered = sum(1 for _, failed in results if failed is None)
+            self.counters.delivered += delivered
+            self._on_delivered(delivered)
             wait = 0.0
-        async with self._store.lock:
-            self.counters.backlog = outbox.backlog()
+        else:
+            async with self._store.lock:
+                retry_at = outbox.next_retry_at()
+            if retry_at is not None:
+                wait = min(wait, max(0.0, (retry_at - now).total_seconds()))
+        if not chosen or self._clock() - self._counted_at > COUNT_EVERY:
+            # Counting every pending row each round would cost more than the round.
+            async with self._store.lock:
+                self.counters.backlog = outbox.backlog()
+            self._counted_at = self._clock()
         return wait, bool(due)
 
-    def _choose(self, due: list[QueuedCall]) -> tuple[list[QueuedCall], float]:
-        """The items the pacers let through now, most urgent first; and how long until
-        one held back would be let through."""
+    def _choose(self, due: list[list[QueuedCall]]) -> tuple[list[list[QueuedCall]], float]:
+        """Of each receiver's run, the items the pacers let through now (a prefix: order
+        within a receiver holds), for IN_FLIGHT receivers, most urgent first; and how long
+        until an item held back would be let through."""
         now, wait = self._clock(), IDLE_POLL
-        chosen: list[QueuedCall] = []
         if now - self._forgot_at > FORGET_EVERY:
             for pacer in self._pacers.values():
                 pacer.forget_idle(now)
             self._forgot_at = now
-        for call in due:
+        chosen: list[list[QueuedCall]] = []
+        for run in due:
             if len(chosen) == IN_FLIGHT:
                 break
-            transport = self._transports.get(call.receiver.kind)
-            if transport is None or not transport.paced(call):
-                chosen.append(call)
-                continue
-            pacer, receiver = self._pacer(transport), call.receiver
-            needed = pacer.wait(receiver, receiver.is_group, now)
-            if needed == 0:
-                pacer.take(receiver, receiver.is_group, now)
-                chosen.append(call)
-            else:
-                wait = min(wait, needed)
+            allowed: list[QueuedCall] = []
+            for call in run:
+                needed = self._admit(call, now)
+                if needed > 0:
+                    wait = min(wait, needed)
+                    break
+                allowed.append(call)
+            if allowed:
+                chosen.append(allowed)
         return chosen, wait
+
+    def _admit(self, call: QueuedCall, now: float) -> float:
+        """0 and a token taken when the call may go now; else seconds to wait."""
+        transport = self._transports.get(call.receiver.kind)
+        if transport is None or not transport.paced(call):
+            return 0.0
+        pacer, receiver = self._pacer(transport), call.receiver
+        needed = pacer.wait(receiver, receiver.is_group, now)
+        if needed == 0:
+            pacer.take(receiver, receiver.is_group, now)
+        return needed
 
     def _pacer(self, transport: Transport) -> Pacer:
         limits = transport.limits()
@@ -184,6 +200,18 @@ class NotificationSender:
         return pacer
 
     # --- one delivery ------------------------------------------------------------------
+
+    async def _deliver_run(
+        self, run: list[QueuedCall]
+    ) -> list[tuple[QueuedCall, DeliveryFailed | None]]:
+        """A receiver's items one after another; after a failure the rest wait (order)."""
+        results: list[tuple[QueuedCall, DeliveryFailed | None]] = []
+        for call in run:
+            failed = await self._deliver(call)
+            results.append((call, failed))
+            if failed is not None:
+                break
+        return results
 
     async def _deliver(self, call: QueuedCall) -> DeliveryFailed | None:
         transport = self._transports.get(call.receiver.kind)

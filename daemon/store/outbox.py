@@ -105,23 +105,30 @@ class QueuedCall:
         return self.receiver.chat_id
 
 
-_HEADS = (
-    "SELECT o.id, o.kind, o.receiver_kind, o.chat_id, o.receiver_name, o.text, o.parse_mode,"
-    " o.payload, o.priority, o.attempts, o.created_at"
-    " FROM outbox_message o JOIN ("
-    "  SELECT min(id) AS id FROM outbox_message WHERE dead = ?"
-    "  GROUP BY receiver_kind, chat_id, receiver_name) h ON o.id = h.id"
-    " WHERE o.next_attempt_at IS NULL OR o.next_attempt_at <= ?"
-    " ORDER BY o.priority, o.id LIMIT ?"
+_RUNS = (
+    "SELECT id, kind, receiver_kind, chat_id, receiver_name, text, parse_mode, payload,"
+    " priority, attempts, created_at FROM ("
+    "  SELECT o.*,"
+    "   row_number() OVER receiver_order AS place,"
+    "   first_value(o.id) OVER receiver_order AS head_id,"
+    "   first_value(o.priority) OVER receiver_order AS head_priority,"
+    "   first_value(o.next_attempt_at) OVER receiver_order AS head_retry"
+    "  FROM outbox_message o WHERE o.dead = ?"
+    "  WINDOW receiver_order AS (PARTITION BY o.receiver_kind, o.chat_id, o.receiver_name"
+    "   ORDER BY o.id)"
+    " ) q"
+    " WHERE place <= ? AND (head_retry IS NULL OR head_retry <= ?)"
+    " ORDER BY head_priority, head_id, place LIMIT ?"
 )
 
 
-def heads(now: datetime, limit: int) -> list[QueuedCall]:
-    """The oldest pending item of each receiver whose retry time has come, most urgent
-    first."""
-    rows = execute(_HEADS, False, timestamp(now), limit).fetchall()
-    return [
-        QueuedCall(
+def runs(now: datetime, receivers: int, depth: int) -> list[list[QueuedCall]]:
+    """For up to `receivers` receivers whose oldest item is due, their oldest `depth`
+    items in order; receivers most urgent first (by their oldest item's priority)."""
+    rows = execute(_RUNS, False, depth, timestamp(now), receivers * depth).fetchall()
+    grouped: dict[Receiver, list[QueuedCall]] = {}
+    for row in rows:
+        call = QueuedCall(
             id=row[0],
             kind=row[1],
             receiver=Receiver(row[2], row[3], row[4]),
@@ -132,8 +139,14 @@ def heads(now: datetime, limit: int) -> list[QueuedCall]:
             attempts=row[9],
             created_at=_as_datetime(row[10]) or now,
         )
-        for row in rows
-    ]
+        grouped.setdefault(call.receiver, []).append(call)
+    return list(grouped.values())
+
+
+def heads(now: datetime, limit: int) -> list[QueuedCall]:
+    """The oldest pending item of each receiver whose retry time has come, most urgent
+    first."""
+    return [run[0] for run in runs(now, limit, 1)]
 
 
 def next_retry_at() -> datetime | None:

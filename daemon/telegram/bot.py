@@ -47,7 +47,7 @@ def build_application(settings: Settings) -> PtbApplication:
         token=settings.token,
         base_url=f"{settings.api_url}/bot",
         base_file_url=f"{settings.api_url}/file/bot",
-        request=_Request(connection_pool_size=16, read_timeout=10, connect_timeout=5),
+        request=_Request(connection_pool_size=4, read_timeout=10, connect_timeout=5),
         # getUpdates has its own connection: PTB adds the poll timeout to read_timeout.
         get_updates_request=_Request(connection_pool_size=1, read_timeout=5, connect_timeout=5),
     )

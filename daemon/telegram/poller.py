@@ -25,7 +25,7 @@ from daemon.policy.backoff import Backoff
 from daemon.policy.conflicts import Verdict
 from daemon.store.database import StoreUnavailable
 from daemon.telegram.bot import ALLOWED_UPDATES, DaemonBot
-from daemon.telegram.processor import UpdateProcessor
+from daemon.telegram.processor import Unreadable, UpdateProcessor
 from daemon.vitals import Vitals
 from daemon.waiting import pause
 
@@ -122,39 +122,42 @@ class Poller:
             await self._process_batch(updates, stop)
 
     async def _process_batch(self, updates: Sequence[dict[str, Any]], stop: asyncio.Event) -> None:
+        batch: list[Update | Unreadable] = []
+        broken = False
         for raw in updates:
-            if stop.is_set():
-                return  # unprocessed updates stay unconfirmed for the next start
             update_id = raw.get("update_id")
             if isinstance(update_id, bool) or not isinstance(update_id, int):
-                # Nothing to confirm it by: the answer itself is broken. Poll again later.
+                # Nothing to confirm it by: the answer itself is broken. Apply what came
+                # before it, then poll again later.
                 logger.error("getUpdates answered an update without an integer update_id")
-                await pause(stop, self._error_delay())
-                return
+                broken = True
+                break
             try:
-                update, unreadable = read_update(raw, self._bot), None
+                update = read_update(raw, self._bot)
             except (TypeError, ValueError, KeyError, AttributeError) as exc:
-                update, unreadable = None, f"{type(exc).__name__}: {exc}"
-            try:
-                if update is None:
-                    # Skipped once, on the record: replaying it would wedge the loop.
-                    await self._processor.skip(update_id, unreadable or "not an update")
-                else:
-                    await self._processor.process(update)
-            except StoreUnavailable as exc:
-                # Nothing was recorded and the offset did not move: the next poll
-                # fetches this update again. Later ones wait their turn (id order).
-                delay = self._error_delay()
-                logger.error(
-                    "update {} not processed: {}; fetching it again in {:.1f}s",
-                    update_id,
-                    exc,
-                    delay,
-                )
-                await pause(stop, delay)
-                return
-            # Let the sender take its turn: replies go out while the batch drains.
-            await asyncio.sleep(0)
+                update = None
+                reason = f"{type(exc).__name__}: {exc}"
+            else:
+                reason = "not an update"
+            batch.append(update if update is not None else Unreadable(update_id, reason))
+        try:
+            if batch:
+                await self._processor.process_batch(batch)
+        except StoreUnavailable as exc:
+            # Nothing was recorded and the offset did not move: the next poll fetches
+            # these updates again.
+            delay = self._error_delay()
+            logger.error(
+                "updates {}–{} not processed: {}; fetching them again in {:.1f}s",
+                batch[0].update_id,
+                batch[-1].update_id,
+                exc,
+                delay,
+            )
+            await pause(stop, delay)
+            return
+        if broken:
+            await pause(stop, self._error_delay())
 
     def _error_delay(self) -> float:
         """Count a poll error; the next pause of the error back-off."""

@@ -1,9 +1,14 @@
 """Exactly-once processing: an update's effects, its reply and its record in one transaction.
 
-For each update, under the store's write lock, in one (immediate) transaction:
+For a batch of updates (one getUpdates answer, or one webhook delivery), under the
+store's write lock, in one (immediate) transaction, for each update in order:
   claim its id in processed_update — already there means a duplicate: apply nothing;
   run PTB's handlers in a savepoint (they write state and queue their replies in the
-  outbox); store the new offset; COMMIT.
+  outbox); store the new offset;
+then COMMIT once. One commit per batch instead of one per update is what makes durable
+processing faster than a bare Application: the fsync-bound commit is shared, and each
+update's savepoint still rolls back alone when its handler fails. A crash before COMMIT
+replays the whole batch, which the recorded ids make harmless.
 The claim happens inside the transaction, so a second delivery of the same update
 (a webhook retry, two parallel deliveries) waits for the first and then sees its record.
 Being below the offset proves nothing: Telegram restarts update ids at a random, possibly
@@ -23,7 +28,8 @@ nothing recorded, so the update stays unconfirmed and is fetched again.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from loguru import logger
@@ -40,6 +46,22 @@ from daemon.vitals import Vitals
 class _HandlerFailed(Exception):
     def __init__(self, error: BaseException):
         self.error = error
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """An update python-telegram-bot could not parse: recorded as processed (replaying
+    it would fail again and wedge the loop) and reported."""
+
+    update_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    applied: int
+    duplicates: int
+    offset: int
 
 
 class UpdateProcessor:
@@ -65,28 +87,28 @@ class UpdateProcessor:
         self._failure = context.error
 
     async def process(self, update: Update) -> bool:
-        """Apply the update once; False when it was a duplicate. Raises StoreUnavailable
-        (nothing recorded) when the database stays busy or unreachable."""
-        applied, offset = await retry_transient(lambda: self._apply(update))
-        if applied:
-            self._vitals.updates_handled += 1
-        else:
-            logger.debug("update {} was processed before; skipping", update.update_id)
-        self._vitals.offset = offset
-        self._on_committed()
-        return applied
+        """Apply one update once; False when it was a duplicate."""
+        return (await self.process_batch([update])).applied == 1
 
     async def skip(self, update_id: int, reason: str) -> None:
-        """Record an update that cannot be read as processed, so the offset moves past it
-        (replaying it would fail again and wedge the loop); ERROR says what it was."""
+        await self.process_batch([Unreadable(update_id, reason)])
 
-        async def record() -> int:
-            async with self._store.transaction():
-                return self._record(update_id, self._utcnow())[1]
-
-        offset = await retry_transient(record)
-        logger.error("update {} could not be read ({}): skipped", update_id, reason[:300])
-        self._vitals.offset = offset
+    async def process_batch(self, batch: Sequence[Update | Unreadable]) -> BatchResult:
+        """Apply each update of the batch once, in order, in one transaction. Raises
+        StoreUnavailable (nothing recorded) when the database stays busy or unreachable;
+        a transient error rolls the whole batch back and retries it."""
+        result = await retry_transient(lambda: self._apply(batch))
+        self._vitals.updates_handled += result.applied
+        self._vitals.offset = result.offset
+        for item in batch:
+            if isinstance(item, Unreadable):
+                logger.error(
+                    "update {} could not be read ({}): skipped", item.update_id, item.reason[:300]
+                )
+        if result.duplicates:
+            logger.debug("{} updates were processed before; skipped", result.duplicates)
+        self._on_committed()
+        return result
 
     def _record(self, update_id: int, now: datetime) -> tuple[bool, int]:
         """Move the offset and claim the id, in the caller's transaction: (claimed — not a
@@ -101,18 +123,25 @@ class UpdateProcessor:
             stats.bump(stats.UPDATES, now)
         return claimed, offset
 
-    async def _apply(self, update: Update) -> tuple[bool, int]:
+    async def _apply(self, batch: Sequence[Update | Unreadable]) -> BatchResult:
+        applied = duplicates = 0
+        offset = self._vitals.offset
         async with self._store.transaction():
-            now = self._utcnow()
-            claimed, offset = self._record(update.update_id, now)
-            if not claimed:
-                return False, offset
-            failure = await self._run_handlers(update)
-            if failure is not None:
-                if is_transient(failure):
-                    raise failure  # rolls the whole update back; retry_transient retries
-                self._apologise(update, failure, now)
-            return True, offset
+            for item in batch:
+                now = self._utcnow()
+                claimed, offset = self._record(item.update_id, now)
+                if isinstance(item, Unreadable):
+                    continue
+                if not claimed:
+                    duplicates += 1
+                    continue
+                failure = await self._run_handlers(item)
+                if failure is not None:
+                    if is_transient(failure):
+                        raise failure  # rolls the batch back; retry_transient retries it
+                    self._apologise(item, failure, now)
+                applied += 1
+        return BatchResult(applied, duplicates, offset)
 
     async def _run_handlers(self, update: Update) -> BaseException | None:
         """Run the handlers in a savepoint; their error (after rolling back) or None."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from daemon.policy.pacing import Pacer, PacingLimits
+import pytest
+
+from daemon.policy.pacing import MARGIN, Pacer, PacingLimits
 from daemon.policy.retry import RetryPolicy
 from daemon.policy.throttle import CommandThrottle, Verdict
 
@@ -21,27 +23,28 @@ def sends_allowed(pacer: Pacer, receiver: int, is_group: bool, now: float, tries
     return allowed
 
 
-def test_a_chat_gets_its_burst_then_one_a_second() -> None:
+def test_a_chat_gets_its_burst_then_one_a_second_with_a_margin() -> None:
     pacer = Pacer(LIMITS)
     assert sends_allowed(pacer, 5, False, 0.0, 10) == 3
-    assert pacer.wait(5, False, 0.0) == 1.0
-    assert sends_allowed(pacer, 5, False, 1.0, 10) == 1
+    assert pacer.wait(5, False, 0.0) == pytest.approx(1 / MARGIN)  # 1.053 s
+    assert sends_allowed(pacer, 5, False, 1.0, 10) == 0
+    assert sends_allowed(pacer, 5, False, 1.06, 10) == 1
 
 
 def test_a_group_gets_20_a_minute() -> None:
     pacer = Pacer(LIMITS)
     assert sends_allowed(pacer, -100, True, 0.0, 50) == 20
-    assert pacer.wait(-100, True, 0.0) == 3.0  # one token every 3 s
+    assert pacer.wait(-100, True, 0.0) == pytest.approx(3 / MARGIN)  # a token every 3.16 s
 
 
 def test_30_a_second_overall_however_many_chats() -> None:
     pacer = Pacer(LIMITS)
     allowed = sum(sends_allowed(pacer, chat, False, 0.0, 1) for chat in range(100))
     assert allowed == 30
-    # Half a second later 15 tokens are back: a new chat takes its burst of 3, then 12
-    # other chats one each.
+    # Half a second later 14.25 tokens are back (28.5/s): a new chat takes its burst of
+    # 3, then 11 other chats one each.
     assert sends_allowed(pacer, 1000, False, 0.5, 100) == 3
-    assert sum(sends_allowed(pacer, chat, False, 0.5, 1) for chat in range(2000, 2100)) == 12
+    assert sum(sends_allowed(pacer, chat, False, 0.5, 1) for chat in range(2000, 2100)) == 11
 
 
 def test_a_pause_holds_one_receiver_and_pause_all_holds_everyone() -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+import peewee
 import pytest
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes
@@ -114,6 +115,54 @@ async def test_an_update_delivered_twice_applies_once(store: Store, bot: BotCont
         await processor.process(Update.de_json(command_update(7, "/count"), app.bot))
     assert KnownChat.get_by_id(10).starts == 1
     assert progress.stored_offset() == 8
+
+
+async def test_a_batch_commits_once_and_a_failing_update_rolls_back_alone(
+    store: Store, bot: BotControl
+) -> None:
+    """One getUpdates answer, one transaction: the exploding update in the middle loses
+    its own writes (and gets its apology), its neighbours and the duplicate are fine, and
+    the commit callback runs once for the batch."""
+    app, processor, vitals = await make_processor(store, bot)
+    committed: list[int] = []
+    processor._on_committed = lambda: committed.append(1)
+    batch = [
+        Update.de_json(command_update(20, "/count", user_id=1), app.bot),
+        Update.de_json(command_update(21, "/explode", user_id=2), app.bot),
+        Update.de_json(command_update(22, "/count", user_id=3), app.bot),
+        Update.de_json(command_update(20, "/count", user_id=1), app.bot),  # again
+    ]
+    result = await processor.process_batch(batch)
+    assert (result.applied, result.duplicates) == (3, 1)
+    assert sorted(chat.chat_id for chat in KnownChat.select()) == [1, 3]
+    assert [m.chat_id for m in OutboxMessage.select()] == [2]  # the apology
+    assert committed == [1]
+    assert progress.stored_offset() == 21  # follows the ids as returned: the last is 20
+    assert vitals.updates_handled == 3
+
+
+async def test_a_transient_error_mid_batch_replays_the_whole_batch_once(
+    sqlite_store: Store, bot: BotControl
+) -> None:
+    """A 'database is locked' raised by the third update's handler rolls the batch back;
+    the retry applies every update exactly once."""
+    app, processor, _ = await make_processor(sqlite_store, bot)
+    failures = [peewee.OperationalError("database is locked")]
+
+    async def flaky(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chats.record_start(update.effective_chat.id, "private", "U", NOW)
+        if failures:
+            raise failures.pop()
+
+    app.add_handler(CommandHandler("flaky", flaky))
+    batch = [
+        Update.de_json(command_update(30, "/count", user_id=1), app.bot),
+        Update.de_json(command_update(31, "/count", user_id=2), app.bot),
+        Update.de_json(command_update(32, "/flaky", user_id=3), app.bot),
+    ]
+    result = await processor.process_batch(batch)
+    assert result.applied == 3
+    assert {chat.chat_id: chat.starts for chat in KnownChat.select()} == {1: 1, 2: 1, 3: 1}
 
 
 def stored_offset(daemon: DaemonProcess) -> int:
@@ -330,7 +379,9 @@ def test_a_database_locked_for_long_delays_the_update_but_never_drops_it(
     holder.execute("BEGIN IMMEDIATE")
     try:
         bot.send_text(from_user=51, text="/start")
-        daemon.wait_for_log(r"update \d+ not processed: database unavailable after retries", 30)
+        daemon.wait_for_log(
+            r"updates \d+–\d+ not processed: database unavailable after retries", 30
+        )
     finally:
         holder.rollback()
         holder.close()
