@@ -16,6 +16,7 @@ from pathlib import Path
 
 from loguru import logger
 
+from daemon.components import Components
 from daemon.config import RetentionSettings
 from daemon.logs import RingBuffer
 from daemon.store import events, outbox, progress, stats
@@ -58,6 +59,7 @@ class Heartbeat:
         clock: Callable[[], float] = time.monotonic,
         retention: Callable[[], RetentionSettings] = RetentionSettings,
         stamp: Path | None = None,
+        components: Callable[[], Components] | None = None,
     ):
         self._vitals = vitals
         self._notifier = notifier
@@ -71,6 +73,8 @@ class Heartbeat:
         self._retention = retention
         self._stamp = stamp
         self._last_beat: datetime | None = None
+        # The other components' facts and verdicts join the [hb] line and STATUS=.
+        self._components = components
 
     def poll_loop_alive(self) -> bool:
         if not self._vitals.polling_enabled:
@@ -112,8 +116,21 @@ class Heartbeat:
         if not doing_its_job:
             vitals.state = "stalled"
         snapshot = vitals.snapshot(self._clock())
-        logger.info(heartbeat_line(snapshot))
-        self._notifier.status(status_line(snapshot))
+        components = self._components() if self._components is not None else None
+        suffix = components.heartbeat_suffix() if components is not None else ""
+        logger.info(heartbeat_line(snapshot) + suffix)
+        problems = components.problems() if components is not None else ""
+        self._notifier.status(status_line(snapshot) + problems)
+
+    name = "heartbeat"
+
+    def health(self) -> str | None:
+        if self._withholding:
+            return "FAIL: the poll loop missed its deadline: watchdog pings withheld"
+        return f"ok: a beat every {self._interval():g}s"
+
+    def facts(self) -> dict[str, int | str]:
+        return {}
 
     async def _record(self, now: datetime, doing_its_job: bool) -> None:
         kept = self._retention()

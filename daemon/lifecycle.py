@@ -26,6 +26,7 @@ from daemon import __version__, guard
 from daemon.clock import utcnow
 from daemon.commands.catalogue import build_registry
 from daemon.commands.registry import Services
+from daemon.components import DELIVERY, HOUSEKEEPING, INTAKE, Components, Listed
 from daemon.config import EX_CONFIG, ConfigError, Settings, load_settings
 from daemon.heartbeat import STAMP_NAME, Heartbeat
 from daemon.logs import RingBuffer, setup_logging
@@ -73,6 +74,7 @@ class Daemon:
     clock: Callable[[], float] = time.monotonic
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     vitals: Vitals = field(init=False)
+    components: Components = field(init=False)
     _menus: Menus = field(init=False)
 
     def current_settings(self) -> Settings:
@@ -150,6 +152,10 @@ class Daemon:
                 signum, self._request_stop, f"{signal.Signals(signum).name} received"
             )
         loop.add_signal_handler(signal.SIGHUP, self.reload)
+
+    def _stopping(self) -> None:
+        self._request_stop("internal failure")  # nothing new when a signal asked first
+        self.vitals.state = "stopping"
 
     def _request_stop(self, reason: str) -> None:
         if not self.stop.is_set():
@@ -238,6 +244,8 @@ class Daemon:
             watchdog_pings=lambda: self.notifier.watchdog_pings,
             menus_changed=menus.changed,
             published_admin_menu=menus.published_admin_menu,
+            component_health=lambda: self.components.health(),
+            component_facts=lambda: self.components.facts(),
         )
         self._menus = menus
         dispatch.install(app, services, Outgoing(lambda: button_key, time.time), utcnow)
@@ -310,6 +318,7 @@ class Daemon:
             sender.wake()
 
         heartbeat = Heartbeat(
+            components=lambda: self.components,
             vitals=vitals,
             notifier=self.notifier,
             store=store,
@@ -321,12 +330,7 @@ class Daemon:
             retention=lambda: self.settings.retention,
             stamp=settings.state_directory / STAMP_NAME,
         )
-        sender_stop = asyncio.Event()
-        tasks = {
-            "sender": asyncio.create_task(sender.run(sender_stop)),
-            "heartbeat": asyncio.create_task(heartbeat.run(self.stop)),
-            "menus": asyncio.create_task(menus.run(self.stop)),
-        }
+        intake: list[Listed] = []
         if settings.polling_enabled:
             poller = Poller(
                 bot=app.bot,
@@ -336,29 +340,26 @@ class Daemon:
                 on_foreign_poller=tell_admins,
                 clock=self.clock,
             )
-            tasks["poller"] = asyncio.create_task(poller.run(self.stop))
-        receiver = None
+            intake.append(Listed(poller, INTAKE, STOP_BUDGET))
         if settings.webhook is not None:
             # Imported here: its aiohttp server costs ~10 MB that polling never needs.
-            from daemon.telegram import webhook
+            from daemon.telegram.webhook import WebhookReceiver
 
-            receiver = await webhook.start(settings.webhook, app.bot, processor, vitals)
-        stopper = asyncio.create_task(self.stop.wait())
-        status = EX_OK
-        done, _ = await asyncio.wait(
-            {stopper, *tasks.values()}, return_when=asyncio.FIRST_COMPLETED
+            receiver = WebhookReceiver(settings.webhook, app.bot, processor, vitals)
+            intake.append(Listed(receiver, INTAKE, STOP_BUDGET))
+        # The one list of what runs: /status, /health, [hb] and STATUS= gather from it.
+        self.components = Components(
+            [
+                *intake,
+                Listed(sender, DELIVERY, FLUSH_BUDGET),
+                Listed(heartbeat, HOUSEKEEPING, 1.0),
+                Listed(menus, HOUSEKEEPING, 1.0),
+            ]
         )
-        for name, task in tasks.items():
-            if task in done and not self.stop.is_set():
-                error = task.exception()
-                logger.opt(exception=error).critical("{} task ended unexpectedly: {}", name, error)
-                status = EX_SOFTWARE if not isinstance(error, InvalidToken) else EX_CONFIG
-                self._request_stop("internal failure")
-        if receiver is not None:
-            # The webhook stays set: Telegram queues updates until the next start.
-            await receiver.cleanup()
-        await self._stop_tasks(tasks, sender_stop)
-        stopper.cancel()
+        failure = await self.components.run(self.stop, on_stopping=self._stopping)
+        status = EX_OK
+        if failure is not None:
+            status = EX_CONFIG if isinstance(failure.error, InvalidToken) else EX_SOFTWARE
         async with store.transaction():
             # Only a clean stop is a "stop": the next start reports anything else.
             events.record("stop" if status == EX_OK else "failure", utcnow(), f"status {status}")
@@ -374,19 +375,3 @@ class Daemon:
             status,
         )
         return status
-
-    async def _stop_tasks(
-        self, tasks: dict[str, asyncio.Task[None]], sender_stop: asyncio.Event
-    ) -> None:
-        self.vitals.state = "stopping"
-        poller = tasks.get("poller")
-        if poller is not None:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(poller), STOP_BUDGET)
-            poller.cancel()
-        sender_stop.set()
-        with contextlib.suppress(Exception):  # TimeoutError included
-            await asyncio.wait_for(asyncio.shield(tasks["sender"]), FLUSH_BUDGET)
-        for task in tasks.values():
-            task.cancel()
-        await asyncio.gather(*tasks.values(), return_exceptions=True)

@@ -36,9 +36,9 @@ JOURNAL_FORMAT = "{message}"
 QUIET_LIBRARIES = ("httpx", "httpcore", "peewee", "apscheduler", "aiohttp.access")
 # Chatty at INFO, useful at DEBUG: they follow LOG_LEVEL only when it is DEBUG or TRACE.
 VERBOSE_LIBRARIES = ("telegram",)
-# PTB logs a proxy's HTML 5xx page, and AIORateLimiter every 429, with a traceback at
-# ERROR before raising; the poll loop and the sender report those in one line each.
-SILENCED_LIBRARIES = ("telegram.request", "telegram.ext.AIORateLimiter")
+# PTB logs a proxy's HTML 5xx page with a traceback at ERROR before raising; the poll
+# loop and the sender report it in one line each.
+SILENCED_LIBRARIES = ("telegram.request",)
 
 
 class Redactor:

@@ -174,3 +174,20 @@ def test_the_webhook_secret_never_reaches_the_log_even_at_debug(
     log = daemon.log()
     assert "set_webhook" in log or "setWebhook" in log  # PTB did log the call
     assert secret not in log
+
+
+def test_a_component_that_fails_stops_the_daemon_cleanly_with_its_exit_code(
+    bot: BotControl, launch: Launch
+) -> None:
+    """The token is revoked while the daemon runs: the poller's getUpdates gets 401, the
+    poller ends, and the daemon stops everything and exits 78 (EX_CONFIG, which the
+    unit's RestartPreventExitStatus= keeps from a restart loop) instead of running on
+    without a poller. The next start knows it was no clean stop."""
+    daemon = launch()
+    bot.revoke_token()
+    assert daemon.wait_exit(timeout=30) == 78
+    daemon.wait_for_log("poller ended unexpectedly: ")
+    daemon.wait_for_log(r"stopped after .* status=78")
+    assert daemon.query("SELECT kind, detail FROM event ORDER BY id DESC LIMIT 1") == [
+        ("failure", "status 78")
+    ]

@@ -74,6 +74,9 @@ class Services:
     published_admin_menu: Callable[[], tuple[str, ...] | None] = lambda: None
     # Called after a change to who is admin, so the command menus follow.
     menus_changed: Callable[[], None] = lambda: None
+    # The running components' verdicts (/health) and facts (/status), by name.
+    component_health: Callable[[], list[tuple[str, str]]] = lambda: []
+    component_facts: Callable[[], list[tuple[str, str]]] = lambda: []
 
     def env_admins(self) -> frozenset[int]:
         return self.settings().admin_ids

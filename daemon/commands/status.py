@@ -63,6 +63,7 @@ async def status(call: CommandCall, services: Services) -> Reply:
                 f"{outbox.backlog()} waiting, {outbox.dead_letter_summary().count} dead letters",
             ),
             ("database", format_bytes(database_bytes(services))),
+            *services.component_facts(),
         ),
     )
 
@@ -154,7 +155,7 @@ async def health(call: CommandCall, services: Services) -> Reply:
         own_pid=os.getpid(),
         now=call.now,
     )
-    return Reply(title="Health", rows=tuple(assess(facts)))
+    return Reply(title="Health", rows=(*assess(facts), *services.component_health()))
 
 
 def check_status(settings: Settings) -> None:

@@ -19,7 +19,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-import peewee
 from loguru import logger
 from telegram import Bot, BotCommandScopeChat
 from telegram.error import InvalidToken, TelegramError
@@ -98,7 +97,7 @@ async def _run_locked(
             )
             return 0
         recipients = admins.all_admins(settings.admin_ids)
-        return await _compose_and_send(settings, options, now, recipients, catalogue, db)
+        return await _compose_and_send(settings, options, now, recipients, catalogue, Store(db))
     finally:
         db.close()
 
@@ -109,7 +108,7 @@ async def _compose_and_send(
     now: datetime,
     recipients: list[int],
     catalogue: AdminCatalogue,
-    db: peewee.Database,
+    store: Store,
 ) -> int:
     assert settings.token is not None
     bot = Bot(settings.token, base_url=f"{settings.api_url}/bot")
@@ -139,7 +138,7 @@ async def _compose_and_send(
             return await _deliver(
                 settings,
                 TelegramTransport(bot, settings.notify.pacing),
-                Store(db),
+                store,
                 Batch(key, queued, len(recipients)),
                 # Only a live daemon delivers: one that is down, or hung (it holds the
                 # lock but its heartbeat is stale), would never send; this process does.

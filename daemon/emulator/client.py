@@ -189,6 +189,10 @@ class BotControl:
         """Telegram after a week without updates: ids start afresh at `next_id`."""
         self._call("POST", "/update_ids", {"next": next_id})
 
+    def revoke_token(self) -> None:
+        """The owner revoked the token: the Bot API answers 401 to it from now on."""
+        self._call("POST", "/revoke", {})
+
     # the world around the bot
     def set_webhook_elsewhere(self, url: str, secret_token: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"url": url}

@@ -267,6 +267,13 @@ async def restart_update_ids(request: web.Request) -> web.Response:
     return ok({"next": next_id})
 
 
+async def revoke_token(request: web.Request) -> web.Response:
+    """The owner revoked the token in @BotFather: every Bot API call with it gets 401."""
+    bot = bot_of(request)
+    request.app[EMULATOR_KEY].by_token.pop(bot.world.token, None)
+    return ok({"revoked": True})
+
+
 async def commands(request: web.Request) -> web.Response:
     stored = bot_of(request).world.commands
     return ok(
@@ -352,6 +359,7 @@ def add_control_routes(app: web.Application) -> None:
         ("GET", bot + "/updates", pending_updates),
         ("POST", bot + "/updates", inject_update),
         ("POST", bot + "/update_ids", restart_update_ids),
+        ("POST", bot + "/revoke", revoke_token),
         ("GET", bot + "/commands", commands),
         ("POST", bot + "/webhook", set_webhook_elsewhere),
         ("DELETE", bot + "/webhook", delete_webhook_elsewhere),

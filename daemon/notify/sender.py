@@ -50,6 +50,7 @@ THROTTLE_WINDOW = 1.0  # 429s for two receivers this close mean the bot-wide lim
 IDLE_POLL = 5.0  # an enqueue from another process (the digest) is seen this late at most
 FORGET_EVERY = 60.0  # seconds between dropping idle receivers' buckets
 COUNT_EVERY = 1.0  # seconds between counts of the backlog while delivering
+THROTTLE_RECENT = 60.0  # a 429 this recent makes the health verdict WARN
 
 
 @dataclass
@@ -85,10 +86,26 @@ class NotificationSender:
         self._store_backoff = Backoff(initial=1.0, maximum=30.0)
         self._recent_throttles: list[tuple[float, Receiver]] = []
         self._forgot_at = self._counted_at = clock()
+        self._throttled_at = float("-inf")
         self.counters = SenderCounters()
+
+    name = "notifications"
 
     def wake(self) -> None:
         self._wake.set()
+
+    def health(self) -> str | None:
+        counters = self.counters
+        since = self._clock() - self._throttled_at
+        if since < THROTTLE_RECENT:
+            return (
+                f"WARN: Telegram's flood control answered 429 {since:.0f}s ago; "
+                f"{counters.backlog} waiting"
+            )
+        return f"ok: {counters.backlog} waiting, {counters.delivered} delivered since start"
+
+    def facts(self) -> dict[str, int | str]:
+        return {"dead": self.counters.dead, "throttled": self.counters.throttled}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until stopped; once `stop` is set, return when nothing is due (the caller
@@ -229,7 +246,7 @@ class NotificationSender:
         return None
 
     def _throttled(self, transport: Transport, call: QueuedCall, failure: Throttled) -> None:
-        now = self._clock()
+        now = self._throttled_at = self._clock()
         self.counters.throttled += 1
         until = now + failure.seconds
         recent = [(at, r) for at, r in self._recent_throttles if at > now - THROTTLE_WINDOW]

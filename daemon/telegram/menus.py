@@ -30,7 +30,22 @@ class Menus:
         self._registry = registry
         self._admins = admins
         self._published_to: set[int] = set()
+        self._admin_count = 0
         self._changed = asyncio.Event()
+
+    name = "menus"
+
+    def health(self) -> str | None:
+        missing = self._admin_count - len(self._published_to)
+        if missing > 0:
+            return (
+                f"WARN: the admin menu is not set for {missing} of {self._admin_count} admins "
+                "(they must open a chat with the bot first)"
+            )
+        return f"ok: admin menu set for {len(self._published_to)} admins"
+
+    def facts(self) -> dict[str, int | str]:
+        return {}
 
     def changed(self) -> None:
         """Ask for a republish (admins changed, or a reload); cheap and idempotent."""
@@ -67,6 +82,7 @@ class Menus:
             except TelegramError as exc:
                 logger.warning("admin menu for {} not removed: {}", former, describe(exc))
         self._published_to = published
+        self._admin_count = len(admins)
 
     def published_admin_menu(self) -> tuple[str, ...] | None:
         """The admin menu as last set for at least one admin; None if for none yet."""

@@ -89,6 +89,14 @@ class Poller:
             return None
         return poll.result()
 
+    name = "poller"
+
+    def health(self) -> str | None:
+        return None  # /health's "telegram polling" row is its verdict
+
+    def facts(self) -> dict[str, int | str]:
+        return {}
+
     async def run(self, stop: asyncio.Event) -> None:
         vitals = self._vitals
         while not stop.is_set():

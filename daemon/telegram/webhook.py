@@ -14,6 +14,7 @@ transaction holds even when deliveries overlap anyway (a proxy's retry, a test).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from collections.abc import Callable
@@ -113,3 +114,35 @@ async def start(
         settings.port,
     )
     return runner
+
+
+class WebhookReceiver:
+    """Webhook mode as a daemon component: listens from start to stop. The webhook stays
+    set at stop: Telegram queues updates until the next start."""
+
+    name = "webhook"
+
+    def __init__(
+        self, settings: WebhookSettings, bot: Bot, processor: UpdateProcessor, vitals: Vitals
+    ):
+        self._settings = settings
+        self._bot = bot
+        self._processor = processor
+        self._vitals = vitals
+        self._listening = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        runner = await start(self._settings, self._bot, self._processor, self._vitals)
+        self._listening = True
+        try:
+            await stop.wait()
+        finally:
+            self._listening = False
+            await runner.cleanup()
+
+    def health(self) -> str | None:
+        where = f"{self._settings.host}:{self._settings.port}"
+        return f"ok: listening on {where}" if self._listening else f"FAIL: not listening on {where}"
+
+    def facts(self) -> dict[str, int | str]:
+        return {}

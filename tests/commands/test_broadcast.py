@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from daemon.emulator.client import BotControl
 from tests.commands.conftest import ADMIN, ask, ask_full, button_data, press
+from tests.support.commands import CommandHarness, make_harness
 from tests.support.processes import FAST_CONFIG, DaemonProcess, Launch
 
 SUBSCRIBERS = (811, 812, 813)
@@ -41,27 +44,59 @@ def test_broadcast_asks_first_then_reaches_every_subscriber_once(
     assert daemon.query("SELECT state, recipients FROM broadcast") == [("sent", 3)]
 
 
-def test_cancel_sends_nothing(bot: BotControl, daemon: DaemonProcess) -> None:
-    subscribe_all(bot)
-    confirm = ask_full(bot, ADMIN, "/broadcast never mind")
-    send, cancel = button_data(confirm)
-    assert press(bot, ADMIN, confirm, cancel) == "Cancelled"
-    assert press(bot, ADMIN, confirm, send, forge=True) == "Broadcast #1 was cancelled already."
-    assert daemon.query("SELECT state, recipients FROM broadcast") == [("cancelled", 0)]
+async def subscribed_harness(tmp_path: Path) -> CommandHarness:
+    harness = make_harness(tmp_path, admin_ids=str(ADMIN))
     for chat in SUBSCRIBERS:
-        assert len(bot.sent(chat_id=chat)) == 1
+        await harness.run("/subscribe", chat)
+    return harness
 
 
-def test_bad_broadcasts_are_refused_without_a_record(
-    bot: BotControl, daemon: DaemonProcess
+async def test_cancel_sends_nothing_and_a_settled_broadcast_stays_settled(
+    tmp_path: Path,
 ) -> None:
-    assert ask(bot, ADMIN, "/broadcast") == "Usage: /broadcast TEXT"
-    assert ask(bot, ADMIN, "/broadcast hello") == "No chat is subscribed: nothing to send."
-    subscribe_all(bot)
-    assert ask(bot, ADMIN, "/broadcast " + "x" * 3501) == (
-        "A broadcast is at most 3500 characters, got 3501."
+    harness = await subscribed_harness(tmp_path)
+    confirm = await harness.run("/broadcast never mind", ADMIN)
+    assert [(b.label, b.action, b.arg) for b in confirm.buttons] == [
+        ("Send to 3", "bcast.send", "1"),
+        ("Cancel", "bcast.cancel", "1"),
+    ]
+    cancelled = await harness.press("bcast.cancel", "1", ADMIN)
+    assert cancelled.notice == "Cancelled"
+    assert cancelled.reply is not None
+    assert cancelled.reply.title == "Broadcast #1 cancelled."
+    assert (await harness.press("bcast.send", "1", ADMIN)).notice == (
+        "Broadcast #1 was cancelled already."
     )
-    assert daemon.query("SELECT count(*) FROM broadcast") == [(0,)]
+    assert harness.query("SELECT state, recipients FROM broadcast") == [("cancelled", 0)]
+    assert harness.query("SELECT count(*) FROM outbox_message WHERE priority = 3") == [(0,)]
+
+
+async def test_sending_queues_one_bulk_message_per_subscriber_once(tmp_path: Path) -> None:
+    harness = await subscribed_harness(tmp_path)
+    await harness.run("/broadcast hello all", ADMIN)
+    assert (await harness.press("bcast.send", "1", ADMIN)).notice == "Sending to 3"
+    assert (await harness.press("bcast.send", "1", ADMIN)).notice == (
+        "Broadcast #1 was sent already."
+    )
+    queued = harness.query(
+        "SELECT chat_id, text, priority FROM outbox_message WHERE text = 'hello all'"
+    )
+    assert sorted(queued) == [(chat, "hello all", 3) for chat in SUBSCRIBERS]
+
+
+async def test_bad_broadcasts_and_presses_are_refused_without_a_record(tmp_path: Path) -> None:
+    harness = make_harness(tmp_path, admin_ids=str(ADMIN))
+    reply = await harness.run("/broadcast", ADMIN)
+    assert harness.text(reply) == "Usage: /broadcast TEXT"
+    reply = await harness.run("/broadcast hello", ADMIN)
+    assert harness.text(reply) == "No chat is subscribed: nothing to send."
+    for chat in SUBSCRIBERS:
+        await harness.run("/subscribe", chat)
+    reply = await harness.run("/broadcast " + "x" * 3501, ADMIN)
+    assert harness.text(reply) == "A broadcast is at most 3500 characters, got 3501."
+    assert (await harness.press("bcast.send", "99", ADMIN)).notice == "No such broadcast."
+    assert (await harness.press("bcast.send", "1e3", ADMIN)).notice == "No such broadcast."
+    assert harness.query("SELECT count(*) FROM broadcast") == [(0,)]
 
 
 def test_a_long_escaped_reply_is_split_with_the_buttons_on_the_last_part(

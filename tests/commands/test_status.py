@@ -25,6 +25,7 @@ def test_status_reports_the_loop_restarts_outbox_and_database(
         "conflicts — 0 since start, 0 episodes in 24h",
         "restarts (24h) — 0",
         "outbox — ",
+        "notifications — dead=0 throttled=0",  # a component's facts
     ):
         assert row in text
     assert re.search(r"offset — \d+", text)
@@ -42,11 +43,29 @@ def test_health_gives_a_verdict_per_component(
     lines = ask(bot, ADMIN, "/health").split("\n")
     assert lines[0] == "Health"
     verdicts = dict(line.split(" — ", 1) for line in lines[1:])
-    assert list(verdicts) == ["telegram polling", "database", "outbox", "disk", "watchdog", "lock"]
+    assert list(verdicts) == [
+        "telegram polling",
+        "database",
+        "outbox",
+        "disk",
+        "watchdog",
+        "lock",
+        # then one verdict per running component that has its own
+        "notifications",
+        "heartbeat",
+        "menus",
+    ]
     assert verdicts["telegram polling"].startswith("ok: last poll ")
     assert verdicts["database"] == "ok: write and read back"
     assert verdicts["watchdog"].startswith("ok: WatchdogSec=4s, ")
     assert verdicts["lock"] == f"ok: held by this process (pid {daemon.pid})"
+    assert verdicts["notifications"].startswith("ok: 0 waiting, ")
+    assert verdicts["heartbeat"] == "ok: a beat every 1s"
+    # The admin never opened a chat with the bot, so Telegram refused their menu.
+    assert verdicts["menus"] == (
+        "WARN: the admin menu is not set for 1 of 1 admins "
+        "(they must open a chat with the bot first)"
+    )
 
 
 FACTS = HealthFacts(

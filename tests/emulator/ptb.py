@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import Bot
-from telegram.ext import BaseRateLimiter, ExtBot
+from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from daemon.emulator.client import BotControl
@@ -19,18 +19,13 @@ def named_request(user_agent: str, **kwargs: Any) -> HTTPXRequest:
     return request_class(**kwargs)
 
 
-def ptb_bot(
-    control: BotControl,
-    user_agent: str = "ptb-test",
-    rate_limiter: BaseRateLimiter[Any] | None = None,
-) -> Bot:
-    """ExtBot is Bot plus the optional rate limiter (None: plain Bot behaviour)."""
+def ptb_bot(control: BotControl, user_agent: str = "ptb-test") -> Bot:
+    """A python-telegram-bot client of the emulated bot, its requests named `user_agent`."""
     return ExtBot(
         control.token,
         base_url=control.base_url,
         request=named_request(user_agent, connection_pool_size=64),
         get_updates_request=named_request(user_agent),
-        rate_limiter=rate_limiter,
     )
 
 

@@ -238,3 +238,21 @@ async def test_an_item_for_a_kind_without_transport_is_a_dead_letter(
         await until(lambda: outbox.backlog() == 0, "queue drained")
     assert outbox.dead_letter_summary().count == 1
     assert texts(bot, A) == ["fine"]
+
+
+async def test_a_burst_paced_at_telegrams_limits_meets_no_429(
+    bot: BotControl, store: Store
+) -> None:
+    """The burst the emulator refuses unpaced (tests/emulator/test_flood_http.py): 60
+    private chats and 20 messages to one group, queued at once; the sender at Telegram's
+    documented limits delivers every one without a single 429."""
+    users = [bot.create_user()["id"] for _ in range(60)]
+    for user in users:
+        bot.send_text(user, "/subscribe")
+    group = bot.create_group("alerts")["id"]
+    await put(store, None, *[(user, "price alert") for user in users], priority=Priority.ALERT)
+    await put(store, None, *[(group, f"group alert {n}") for n in range(20)])
+    async with running(bot, store, limits=PacingLimits()):
+        await until(lambda: outbox.backlog() == 0, "queue drained", within=30)
+    assert bot.counters()["flood"] == 0
+    assert len(bot.sent(chat_id=group)) == 20

@@ -9,7 +9,14 @@ from datetime import datetime
 from pathlib import Path
 
 from daemon.commands.catalogue import build_registry
-from daemon.commands.registry import CommandCall, CommandError, Registry, Services
+from daemon.commands.registry import (
+    ButtonCall,
+    ButtonResult,
+    CommandCall,
+    CommandError,
+    Registry,
+    Services,
+)
 from daemon.config import PollingSettings, Settings, load_settings
 from daemon.logs import RingBuffer
 from daemon.reply import Reply
@@ -55,6 +62,18 @@ class CommandHarness:
                 return await command.handler(call, self.services)
             except CommandError as exc:
                 return Reply(lines=(str(exc),))
+
+    async def press(self, action: str, arg: str, user_id: int) -> ButtonResult:
+        """What pressing a (validly signed) button gives: its result, or the refusal
+        the Telegram layer shows as the toast. One transaction, as an update."""
+        handler = self.registry.button(action)
+        assert handler is not None, f"no button action {action}"
+        call = ButtonCall(action, arg, user_id, user_id, self.services.is_admin(user_id), NOW)
+        async with self.store.transaction():
+            try:
+                return await handler.handler(call, self.services)
+            except CommandError as exc:
+                return ButtonResult(str(exc))
 
     def text(self, reply: Reply) -> str:
         """A plain rendering for assertions: title, lines, then 'key — value' rows."""
