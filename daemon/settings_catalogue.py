@@ -4,7 +4,9 @@ secrets list and the table in docs/configuration.md all derive from here (a test
 when the doc table drifts). Pure.
 
 Parsing and validation stay in config.py (the settings depend on each other: the
-database defaults into the state directory, webhook mode excludes polling)."""
+database defaults into the state directory, webhook mode excludes polling). TOML keys are
+declared by their sections' dataclass fields (settings_schema.py); their docs table is
+generated here too."""
 
 from __future__ import annotations
 

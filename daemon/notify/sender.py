@@ -1,10 +1,10 @@
 """The one sender: drains the notification queue after commit, most urgent first, paced
 per receiver, through the transport of each receiver kind.
 
-Each round takes the oldest due item of every receiver (store/outbox.heads), lets through
-those the pacer allows now — by priority, so an admin's reply or an alert overtakes a
-broadcast — and delivers them concurrently. What a failure does is decided here, the
-same for every transport:
+Each round takes the oldest due items of every receiver (store/outbox.runs), lets through
+those the pacer allows now — receivers by priority, so an admin's reply or an alert
+overtakes a broadcast; within a receiver in order — and delivers to a few receivers at
+once. What a failure does is decided here, the same for every transport:
 - Throttled (429): that receiver pauses for retry_after; 429s for two receivers within a
   second mean the bot-wide limit, and everything pauses.
 - Temporary: tried again with capped exponential back-off until the item is older than
@@ -12,7 +12,8 @@ same for every transport:
 - Refused: a dead letter at once; the receiver's next item goes.
 - ReceiverGone: everything queued for it becomes a dead letter and it is forgotten.
 Delivered items are deleted once per round (at-least-once: a crash re-sends at most the
-round in flight).
+round in flight). Idle, it looks at the queue every IDLE_POLL seconds, for what another
+process (the digest) queued.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class SenderCounters:
 
 
 class NotificationSender:
+    name = "notifications"  # as a daemon component
+
     def __init__(
         self,
         *,
@@ -88,8 +91,6 @@ class NotificationSender:
         self._forgot_at = self._counted_at = clock()
         self._throttled_at = float("-inf")
         self.counters = SenderCounters()
-
-    name = "notifications"
 
     def wake(self) -> None:
         self._wake.set()
