@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import types
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -99,9 +98,6 @@ def _read_value(hint: Any, meta: Any, value: Any, where: str, warnings: list[str
             _read_value(item_hint, meta, item, f"{where}[{index}]", warnings)
             for index, item in enumerate(value)
         )
-    if origin in (typing.Union, types.UnionType):  # X | None: absent means None
-        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return _read_value(options[0], meta, value, where, warnings)
     if dataclasses.is_dataclass(hint):
         return read_table(typing.cast(type[Any], hint), value, where, warnings)
     if hint is bool:

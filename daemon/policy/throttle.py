@@ -23,8 +23,13 @@ class CommandThrottle:
     window: float
     _seen: dict[int, deque[float]] = field(default_factory=dict)
     _noticed: set[int] = field(default_factory=set)
+    _forgot_at: float = float("-inf")
 
     def check(self, user_id: int, now: float) -> Verdict:
+        if now - self._forgot_at >= self.window:
+            # Once per window, not per command: the sweep walks every user seen.
+            self.forget_idle(now)
+            self._forgot_at = now
         seen = self._seen.setdefault(user_id, deque())
         while seen and seen[0] <= now - self.window:
             seen.popleft()

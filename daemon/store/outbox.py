@@ -1,9 +1,9 @@
 """The notification queue: items enqueued inside an effect's transaction, delivered after
 commit by the sender (daemon/notify/sender.py), deleted once their receiver accepted them.
 
-Each item names its receiver, a priority and optionally a dedup key. Only the oldest
-pending item of a receiver is ever due (`heads`): order within one chat holds, while a
-receiver that is failing or paused holds up nobody else.
+Each item names its receiver, a priority and optionally a dedup key. A receiver's items
+are due oldest first, and only while its oldest is (`runs`): order within one chat holds,
+while a receiver that is failing or paused holds up nobody else.
 """
 
 from __future__ import annotations
@@ -141,12 +141,6 @@ def runs(now: datetime, receivers: int, depth: int) -> list[list[QueuedCall]]:
         )
         grouped.setdefault(call.receiver, []).append(call)
     return list(grouped.values())
-
-
-def heads(now: datetime, limit: int) -> list[QueuedCall]:
-    """The oldest pending item of each receiver whose retry time has come, most urgent
-    first."""
-    return [run[0] for run in runs(now, limit, 1)]
 
 
 def next_retry_at() -> datetime | None:

@@ -68,9 +68,7 @@ class PublicThrottle:
         throttle = self._throttle
         if throttle is None or (throttle.limit, throttle.window) != (limit, window):
             throttle = self._throttle = CommandThrottle(limit, window)
-        now = self._services.monotonic()
-        throttle.forget_idle(now)
-        verdict = throttle.check(user_id, now)
+        verdict = throttle.check(user_id, self._services.monotonic())
         if verdict is Verdict.NOTICE:
             logger.warning("user {} sends commands too fast: ignoring them for a while", user_id)
         return verdict

@@ -90,9 +90,6 @@ class UpdateProcessor:
         """Apply one update once; False when it was a duplicate."""
         return (await self.process_batch([update])).applied == 1
 
-    async def skip(self, update_id: int, reason: str) -> None:
-        await self.process_batch([Unreadable(update_id, reason)])
-
     async def process_batch(self, batch: Sequence[Update | Unreadable]) -> BatchResult:
         """Apply each update of the batch once, in order, in one transaction. Raises
         StoreUnavailable (nothing recorded) when the database stays busy or unreachable;

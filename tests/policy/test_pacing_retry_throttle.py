@@ -103,3 +103,15 @@ def test_the_throttle_forgets_quiet_users() -> None:
         throttle.check(user, 0.0)
     throttle.forget_idle(61.0)
     assert throttle._seen == {}
+
+
+def test_checking_sweeps_quiet_users_once_a_window() -> None:
+    """No caller has to remember forget_idle: a check a window after the last sweep
+    drops everyone quiet for that long."""
+    throttle = CommandThrottle(limit=3, window=60.0)
+    for user in range(100):
+        throttle.check(user, 0.0)
+    throttle.check(500, 30.0)  # within the window: no sweep yet
+    assert len(throttle._seen) == 101
+    throttle.check(501, 61.0)
+    assert set(throttle._seen) == {500, 501}

@@ -33,6 +33,11 @@ def queue(db: peewee.Database, *items: tuple[Receiver, str, Priority]) -> None:
             outbox.enqueue(receiver, text, NOW, priority=priority)
 
 
+def heads(now: datetime, receivers: int) -> list[outbox.QueuedCall]:
+    """Each due receiver's oldest item, as the sender's round sees them first."""
+    return [run[0] for run in outbox.runs(now, receivers, 1)]
+
+
 def texts(calls: list[outbox.QueuedCall]) -> list[str]:
     return [call.text for call in calls]
 
@@ -46,24 +51,24 @@ def test_heads_are_each_receivers_oldest_item_most_urgent_first(db: peewee.Datab
         (C, "c1 reply", Priority.REPLY),
         (OPS, "ops1 alert", Priority.ALERT),
     )
-    heads = outbox.heads(NOW, 10)
-    assert texts(heads) == ["c1 reply", "b1 alert", "ops1 alert", "a1 bulk"]
-    assert [call.receiver for call in heads] == [C, B, OPS, A]
-    assert [call.receiver.is_group for call in heads] == [True, False, False, False]
+    due = heads(NOW, 10)
+    assert texts(due) == ["c1 reply", "b1 alert", "ops1 alert", "a1 bulk"]
+    assert [call.receiver for call in due] == [C, B, OPS, A]
+    assert [call.receiver.is_group for call in due] == [True, False, False, False]
     with db.atomic():
-        outbox.delivered([heads[3].id])
-    assert texts(outbox.heads(NOW, 10))[0] == "a2 admin"
+        outbox.delivered([due[3].id])
+    assert texts(heads(NOW, 10))[0] == "a2 admin"
 
 
 def test_an_item_waiting_to_retry_holds_its_receiver_only(db: peewee.Database) -> None:
     queue(db, (A, "a1", Priority.REPLY), (A, "a2", Priority.REPLY), (B, "b1", Priority.REPLY))
-    first = outbox.heads(NOW, 10)[0]
+    first = heads(NOW, 10)[0]
     later = NOW + timedelta(seconds=30)
     with db.atomic():
         outbox.retry_later(first.id, "Bad Gateway", later)
-    assert texts(outbox.heads(NOW, 10)) == ["b1"]
+    assert texts(heads(NOW, 10)) == ["b1"]
     assert outbox.next_retry_at() == later
-    retried = outbox.heads(later, 10)
+    retried = heads(later, 10)
     assert texts(retried) == ["a1", "b1"]
     assert retried[0].attempts == 1
 
@@ -83,5 +88,18 @@ def test_a_receiver_that_is_gone_loses_all_its_items_and_only_its_own(
     queue(db, (A, "a1", Priority.REPLY), (A, "a2", Priority.BULK), (B, "b1", Priority.REPLY))
     with db.atomic():
         assert outbox.fail_receiver(A, "Forbidden: bot was blocked by the user") == 2
-    assert texts(outbox.heads(NOW, 10)) == ["b1"]
+    assert texts(heads(NOW, 10)) == ["b1"]
     assert outbox.dead_letter_summary().count == 2
+
+
+def test_runs_hold_each_receivers_oldest_items_in_order(db: peewee.Database) -> None:
+    queue(
+        db,
+        (A, "a1", Priority.BULK),
+        (B, "b1", Priority.ALERT),
+        (A, "a2", Priority.ADMIN_REPLY),
+        (A, "a3", Priority.BULK),
+        (B, "b2", Priority.BULK),
+    )
+    assert [texts(run) for run in outbox.runs(NOW, 10, 2)] == [["b1", "b2"], ["a1", "a2"]]
+    assert [texts(run) for run in outbox.runs(NOW, 1, 2)] == [["b1", "b2"]]
