@@ -3,12 +3,12 @@
 - updates/s: N /start updates wait in the emulator's queue; each contender is started,
   and the clock runs from its first getUpdates to the N-th reply the emulator counted.
   tradebotd commits every update (effects, reply, offset) to SQLite before replying;
-  the bare bot persists nothing. Target: tradebotd ≥ 0.8 × bare PTB.
+  the bare bot persists nothing. Target: tradebotd ≥ 1.0 × bare PTB.
 - idle RSS of each process a few seconds after it started (target ≤ 80 MB).
 - start → READY=1 for tradebotd over a real sd_notify socket (target ≤ 2 s), beside the
   bare bot's start → the deleteWebhook that precedes its first poll.
-Flood control is off in the emulator and PTB's rate limiter off in tradebotd, so both
-run as fast as they can.
+Flood control is off in the emulator and tradebotd's pacing is set far above the run's
+rate, so both run as fast as they can.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ chat_burst = 100
 group_per_minute = 6000
 """
 
+RATIO_TARGET = 1.0  # durable and at least as fast as the bare bot that persists nothing
 UPDATES = 5000
 USERS = 50
 STARTS = 5
@@ -207,9 +208,9 @@ def run() -> dict[str, Any]:
         "bare_ptb": bare,
         "tradebotd": ours,
         "ratio": round(ratio, 3),
-        "ratio_target": 0.8,
+        "ratio_target": RATIO_TARGET,
         **startup,
-        "meets_targets": ratio >= 0.8
+        "meets_targets": ratio >= RATIO_TARGET
         and startup["tradebotd_start_to_ready_s"] <= 2.0
         and startup["tradebotd_idle_rss_mb"] <= 80,
     }

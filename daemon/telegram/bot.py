@@ -7,23 +7,19 @@ from typing import Any, TypeAlias
 
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ExtBot
-from telegram.request import HTTPXRequest
 
 from daemon import __version__
 from daemon.config import Settings
+from daemon.telegram.aiohttp_request import AiohttpRequest
 
+# Named, so the Bot API emulator (and an operator reading a proxy log) can tell
+# tradebotd's requests from a legacy poller's.
 USER_AGENT = f"tradebotd/{__version__} (python-telegram-bot)"
 # Updates the daemon handles; Telegram remembers the list between calls.
 # my_chat_member: a user blocked or unblocked the bot, or a group removed it.
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 # The daemon's Application: PTB's default context, no job queue of its own.
 PtbApplication: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
-
-
-class _Request(HTTPXRequest):
-    # Named, so the Bot API emulator (and an operator reading a proxy log) can tell
-    # tradebotd's requests from a legacy poller's.
-    USER_AGENT = USER_AGENT  # type: ignore[misc]  # PTB marks it Final; we name ours
 
 
 class DaemonBot(ExtBot[Any]):
@@ -47,9 +43,9 @@ def build_application(settings: Settings) -> PtbApplication:
         token=settings.token,
         base_url=f"{settings.api_url}/bot",
         base_file_url=f"{settings.api_url}/file/bot",
-        request=_Request(connection_pool_size=4, read_timeout=10, connect_timeout=5),
+        request=AiohttpRequest(user_agent=USER_AGENT, connection_pool_size=4, read_timeout=10),
         # getUpdates has its own connection: PTB adds the poll timeout to read_timeout.
-        get_updates_request=_Request(connection_pool_size=1, read_timeout=5, connect_timeout=5),
+        get_updates_request=AiohttpRequest(user_agent=USER_AGENT, connection_pool_size=1),
     )
     # updater(None): the daemon owns polling (offset, back-off, conflicts, heartbeat).
     return ApplicationBuilder().bot(bot).updater(None).build()
