@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from bench import daemon_throughput, emulator_throughput, notify_priority
+from bench import daemon_throughput, emulator_throughput, notify_priority, paper_ledger
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -16,6 +16,7 @@ def main() -> int:
         "emulator_throughput": emulator_throughput.run(),
         "daemon_throughput": daemon_throughput.run(),
         "notify_priority": notify_priority.run(),
+        "paper_ledger": paper_ledger.run(),
     }
     RESULTS.mkdir(exist_ok=True)
     text = json.dumps(figures, indent=2)

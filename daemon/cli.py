@@ -11,6 +11,7 @@ from pathlib import Path
 
 from loguru import logger
 
+import daemon.features  # noqa: F401  # registers the features' settings sections
 from daemon import __version__, guard
 from daemon.config import EX_CONFIG, ConfigError, Settings, load_settings, read_env_file
 from daemon.lifecycle import EX_TEMPFAIL, EX_UNAVAILABLE, Daemon
@@ -18,6 +19,9 @@ from daemon.logs import RingBuffer, setup_logging
 from daemon.numbers import finite_in_range
 from daemon.store import outbox, schema
 from daemon.store.database import open_database, transaction
+from daemon.trading.books import audit_store
+
+LEDGER_SCHEMA = 5  # the schema version that created the books
 
 EX_USAGE = 64
 ENV_FILE_HELP = "read NAME=value settings from this file (hosts without systemd)"
@@ -198,6 +202,34 @@ def db_clear_dead_letters_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def ledger_check_command(args: argparse.Namespace) -> int:
+    """Check the paper account's books: exit 0 when consistent, 1 with one line per
+    problem otherwise."""
+    loaded = _settings_or_exit(require_token=False)
+    if isinstance(loaded, int):
+        return loaded
+    settings, _ring = loaded
+    db = open_database(settings.database_url)
+    try:
+        if schema.current_version(db) < LEDGER_SCHEMA:
+            logger.error("ledger check: no paper-trading books at {}", settings.database_url)
+            return EX_CONFIG
+        with transaction():  # one snapshot: a running daemon may be posting meanwhile
+            report = audit_store(settings.section("paper").quote)
+    finally:
+        db.close()
+    for problem in report.problems:
+        logger.error("ledger check: {}", problem)
+    verdict = "consistent" if report.clean else f"{len(report.problems)} problems"
+    logger.info(
+        "ledger check: {} transactions, {} postings: {}",
+        report.transactions,
+        report.postings,
+        verdict,
+    )
+    return 0 if report.clean else 1
+
+
 def _reason(exc: OSError) -> str:
     # asyncio's message repeats the address; the errno text alone is the news.
     return os.strerror(exc.errno).lower() if exc.errno else str(exc)
@@ -315,6 +347,13 @@ def build_parser() -> argparse.ArgumentParser:
         "clear-dead-letters", help="forget outbox messages Telegram refused for good"
     )
     clear.set_defaults(handler=db_clear_dead_letters_command)
+
+    ledger = commands.add_parser("ledger", help="the paper-trading books")
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True, metavar="ACTION")
+    check_books = ledger_commands.add_parser(
+        "check", help="every transaction balances, lots match holdings, cash matches fills"
+    )
+    check_books.set_defaults(handler=ledger_check_command)
     return parser
 
 

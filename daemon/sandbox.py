@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+import daemon.features  # noqa: F401  # registers the features' settings sections
 from daemon.config import load_settings
 from daemon.emulator.server import EmulatorOptions, start
 from daemon.lifecycle import Daemon

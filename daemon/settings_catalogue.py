@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from daemon.config import CORE_SECTIONS, Settings, mask_url_password
+import daemon.features  # noqa: F401  # registers the features' settings sections
+from daemon.config import Settings, mask_url_password, toml_sections
 from daemon.settings_schema import MASK, describe_fields
 
 
@@ -173,10 +174,10 @@ def doc_table() -> str:
 
 
 def toml_doc_table() -> str:
-    """The markdown table of the core TOML keys docs/configuration.md carries (kept equal
-    by a test)."""
+    """The markdown table of the TOML keys docs/configuration.md carries, the core
+    sections' and those of this build's features (kept equal by a test)."""
     lines = ["| key | meaning | default | allowed |", "|---|---|---|---|"]
-    for section, kind in CORE_SECTIONS.items():
+    for section, kind in toml_sections().items():
         for key, doc, default, allowed in describe_fields(kind, section):
             lines.append(f"| `{key}` | {doc} | {default} | {allowed} |")
     return "\n".join(lines)

@@ -21,8 +21,10 @@ import dataclasses
 import re
 import typing
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
+from daemon.money import AmountError, read_amount
 from daemon.numbers import finite_in_range
 
 # What /config and error texts show in place of a secret.
@@ -56,6 +58,12 @@ def seconds(low: float, high: float, doc: str = "") -> Any:
 def text(check: Callable[[str], None] | None = None, secret: bool = False, doc: str = "") -> Any:
     """Field metadata: a string, checked by `check` (raises ValueError with the reason)."""
     return {"check": check, "secret": secret, "doc": doc}
+
+
+def amount(doc: str = "") -> Any:
+    """Field metadata: money, written as a string ("10000", "0.5") so that no TOML float
+    ever rounds it; read into a Decimal."""
+    return {"amount": True, "doc": doc}
 
 
 def read_table(kind: type[Any], body: Any, path: str, warnings: list[str]) -> Any:
@@ -111,6 +119,15 @@ def _read_value(hint: Any, meta: Any, value: Any, where: str, warnings: list[str
         return value
     if hint in (int, float):
         return _read_number(hint, meta, value, where)
+    if hint is Decimal:
+        if not isinstance(value, str):
+            raise SchemaError(
+                f'{where}: money is written as a string, e.g. "10000", got {_shown(value, meta)}'
+            )
+        try:
+            return read_amount(value, "an amount")
+        except AmountError as exc:
+            raise SchemaError(f"{where}: {exc}") from None
     raise TypeError(f"{where}: settings of type {hint!r} are not supported")
 
 

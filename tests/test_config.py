@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import daemon.features  # noqa: F401  # the build's feature sections are known sections too
 from daemon.config import ConfigError, PollingSettings, load_settings
 
 TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -186,7 +187,7 @@ def test_a_retired_setting_still_loads_with_a_warning_naming_its_replacement(
         (
             "[pollng]\ntimeout = 5\n",
             "{path}: unknown section [pollng] "
-            "(known: digest, notify, polling, retention, telegram)",
+            "(known: digest, notify, paper, polling, retention, telegram)",
         ),
         (
             "[polling]\ntimout = 5\n",

@@ -69,6 +69,19 @@ def test_the_named_arrows_hold() -> None:
     assert "commands" not in edges["digest"]
 
 
+def test_the_trading_core_is_pure() -> None:
+    """Ledger math, lots, execution and the audit rules touch no database, network,
+    Telegram or clock: values in, values out."""
+    pure = ("money.py", "trading/journal.py", "trading/lots.py", "trading/execution.py",
+            "trading/audit.py")  # fmt: skip
+    io = ("daemon.store", "daemon.telegram", "daemon.notify", "peewee", "aiohttp", "httpx",
+          "daemon.clock", "datetime", "time")  # fmt: skip
+    found = {
+        name: sorted(m for m in imports_of(DAEMON / name) if m.startswith(io)) for name in pure
+    }
+    assert found == {name: [] for name in pure}
+
+
 def test_only_store_speaks_peewee() -> None:
     speaking = sorted(
         str(path.relative_to(DAEMON))

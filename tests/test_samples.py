@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from daemon.config import NotifySettings, PollingSettings, TelegramSettings, load_settings
+from daemon.trading.settings import PaperSettings
 from tests.support.processes import REPO
 
 ETC = REPO / "etc"
@@ -28,6 +29,7 @@ def test_the_config_sample_states_the_defaults(tmp_path: Path) -> None:
     assert settings.telegram == TelegramSettings()
     assert settings.notify == NotifySettings()
     assert settings.digest.timezone == "UTC"
+    assert settings.section("paper") == PaperSettings()
 
 
 def test_the_env_sample_needs_only_a_token_and_admins() -> None:

@@ -15,6 +15,8 @@ from urllib.parse import unquote
 import peewee
 from playhouse.db_url import parse
 
+from daemon.store.fields import POSTGRES_FIELD_TYPES, SQLITE_FIELD_TYPES
+
 # Models bind to this proxy; open_database points it at the real database.
 database = peewee.DatabaseProxy()
 
@@ -67,11 +69,17 @@ class _WritesNeedATransaction:
 
 
 class GuardedSqliteDatabase(_WritesNeedATransaction, peewee.SqliteDatabase):
-    pass
+    field_types = {  # noqa: RUF012  # peewee reads this class attribute
+        **peewee.SqliteDatabase.field_types,
+        **SQLITE_FIELD_TYPES,
+    }
 
 
 class GuardedPostgresqlDatabase(_WritesNeedATransaction, peewee.PostgresqlDatabase):
-    pass
+    field_types = {  # noqa: RUF012  # peewee reads this class attribute
+        **peewee.PostgresqlDatabase.field_types,
+        **POSTGRES_FIELD_TYPES,
+    }
 
 
 class StoreUnavailable(RuntimeError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import peewee
 
 from daemon.store.database import database
+from daemon.store.fields import ExactDecimalField
 
 
 class BaseModel(peewee.Model):
@@ -141,6 +142,81 @@ class DigestRun(BaseModel):
     recipients = peewee.IntegerField()
 
 
+class LedgerTransaction(BaseModel):
+    """One journal transaction of the paper account; its postings sum to zero per
+    commodity."""
+
+    id = peewee.AutoField()
+    created_at = peewee.DateTimeField(index=True)
+    memo = peewee.TextField()
+
+
+class LedgerPosting(BaseModel):
+    id = peewee.AutoField()
+    transaction_id = peewee.IntegerField(index=True)
+    account = peewee.CharField(max_length=64)
+    commodity = peewee.CharField(max_length=32)
+    amount = ExactDecimalField()
+
+
+class LedgerBalance(BaseModel):
+    """Each account's balance per commodity, kept in the transaction that posts to it
+    (`ledger check` compares it with the postings' sum)."""
+
+    account = peewee.CharField(max_length=64)
+    commodity = peewee.CharField(max_length=32)
+    amount = ExactDecimalField()
+
+    class Meta:
+        primary_key = peewee.CompositeKey("account", "commodity")
+
+
+class PaperFill(BaseModel):
+    """A fill (buy, sell) or a deposit; `key` is the order's idempotency key."""
+
+    id = peewee.AutoField()
+    key = peewee.CharField(max_length=128, unique=True)
+    symbol = peewee.CharField(max_length=32)
+    side = peewee.CharField(max_length=8)
+    qty = ExactDecimalField()
+    price = ExactDecimalField()
+    gross = ExactDecimalField()
+    fee = ExactDecimalField()
+    realized = ExactDecimalField()
+    cash_change = ExactDecimalField()
+    cash_after = ExactDecimalField()
+    transaction_id = peewee.IntegerField()
+    filled_at = peewee.DateTimeField(index=True)
+
+
+class PaperLot(BaseModel):
+    """An open FIFO lot: what is left of one buy, and the cost it still carries."""
+
+    id = peewee.AutoField()
+    base = peewee.CharField(max_length=32, index=True)
+    fill_id = peewee.IntegerField()
+    opened_at = peewee.DateTimeField()
+    qty = ExactDecimalField()
+    cost = ExactDecimalField()
+
+
+class PriceQuote(BaseModel):
+    """The last known quote per symbol (stale after a restart until a new one comes)."""
+
+    symbol = peewee.CharField(max_length=32, primary_key=True)
+    price = ExactDecimalField()
+    source = peewee.CharField(max_length=32)
+    observed_at = peewee.DateTimeField()
+    received_at = peewee.DateTimeField()
+
+
+class EquitySnapshot(BaseModel):
+    id = peewee.AutoField()
+    taken_at = peewee.DateTimeField(index=True)
+    equity = ExactDecimalField()
+    cash = ExactDecimalField()
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     KeyValue,
     ProcessedUpdate,
@@ -154,4 +230,11 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     HourlyStat,
     UptimeMinute,
     DigestRun,
+    LedgerTransaction,
+    LedgerPosting,
+    LedgerBalance,
+    PaperFill,
+    PaperLot,
+    PriceQuote,
+    EquitySnapshot,
 )

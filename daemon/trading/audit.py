@@ -1,6 +1,7 @@
-"""`tradebotd ledger check` as a pure function: the journal's postings, the open lots and
-the fills' cash movements in, every inconsistency out as one line. Pure, and one pass
-over the postings, because a journal of a million postings is checked in seconds."""
+"""`tradebotd ledger check`'s rules: the journal's postings, the open lots, the fills'
+cash movements and the kept balances in, every inconsistency out as one line. Pure, and
+one pass over the postings (a million are checked in seconds); trading/books.py feeds
+it from the database."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from daemon.money import exact, plain
 from daemon.trading import journal
-from daemon.trading.lots import Lot, cost_of, held
-from daemon.trading.money import exact, plain
 
 ZERO = Decimal(0)
 
@@ -27,56 +27,83 @@ class Audit:
         return not self.problems
 
 
+@dataclass(frozen=True)
+class LotTotals:
+    """What the open lots of one base asset add up to, and how many are malformed."""
+
+    qty: Decimal = ZERO
+    cost: Decimal = ZERO
+    malformed: int = 0
+
+
+@exact
+def lot_totals(lots: Iterable[tuple[str, Decimal, Decimal]]) -> dict[str, LotTotals]:
+    """(base, qty, cost) of every open lot → totals per base."""
+    qty: dict[str, Decimal] = defaultdict(Decimal)
+    cost: dict[str, Decimal] = defaultdict(Decimal)
+    malformed: dict[str, int] = defaultdict(int)
+    for base, lot_qty, lot_cost in lots:
+        qty[base] += lot_qty
+        cost[base] += lot_cost
+        malformed[base] += lot_qty <= 0 or lot_cost < 0
+    return {base: LotTotals(qty[base], cost[base], malformed[base]) for base in qty}
+
+
+Posting = tuple[int, str, str, Decimal]
+
+
 @exact
 def audit(
-    postings: Iterable[tuple[int, str, str, Decimal]],
-    lots: Mapping[str, Sequence[Lot]],
+    batches: Iterable[Sequence[Posting]],
+    lots: Mapping[str, LotTotals],
     quote: str,
     cash_moved: Decimal,
+    kept: Mapping[tuple[str, str], Decimal] | None = None,
 ) -> Audit:
-    """`postings`: (transaction id, account, commodity, amount), ordered by transaction.
-    `lots`: open lots per base asset. `cash_moved`: what the fills and contributions
-    recorded as cash in and out, which the cash account must equal."""
+    """`batches`: the postings as (transaction id, account, commodity, amount), ordered
+    by transaction, in batches. `lots`: the open lots' totals per base asset.
+    `cash_moved`: what the fills and contributions recorded as cash in and out, which
+    the cash account must equal. `kept`: the balances the store keeps as it posts, which
+    must equal the postings' sums."""
     problems: list[str] = []
-    balances: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    balances: dict[tuple[str, str], Decimal] = {}
+    sums: dict[str, Decimal] = {}
     current: int | None = None
-    sums: dict[str, Decimal] = defaultdict(Decimal)
     transactions = count = 0
-
-    def close(transaction: int | None) -> None:
-        unbalanced = {c: v for c, v in sums.items() if v != 0}
-        if transaction is not None and unbalanced:
-            shown = ", ".join(f"{plain(v)} {c}" for c, v in sorted(unbalanced.items()))
-            problems.append(f"transaction {transaction} does not balance: {shown}")
-        sums.clear()
-
-    for transaction, account, commodity, amount in postings:
-        if transaction != current:
-            close(current)
-            current = transaction
-            transactions += 1
-        sums[commodity] += amount
-        balances[(account, commodity)] += amount
-        count += 1
-    close(current)
+    # One tight loop: a million postings pass through here.
+    for batch in batches:
+        count += len(batch)
+        for transaction, account, commodity, amount in batch:
+            if transaction != current:
+                if current is not None and any(sums.values()):
+                    problems.append(_unbalanced(current, sums))
+                sums = {}
+                current = transaction
+                transactions += 1
+            sums[commodity] = sums.get(commodity, ZERO) + amount
+            key = (account, commodity)
+            balances[key] = balances.get(key, ZERO) + amount
+    if current is not None and any(sums.values()):
+        problems.append(_unbalanced(current, sums))
 
     for base in sorted({*lots, *_bases(balances)}):
-        open_lots = lots.get(base, ())
-        if any(lot.qty <= 0 or lot.cost < 0 for lot in open_lots):
-            problems.append(f"{base}: an open lot has no quantity or a negative cost")
+        totals = lots.get(base, LotTotals())
+        if totals.malformed:
+            problems.append(f"{base}: {totals.malformed} open lots have no quantity or a "
+                            "negative cost")  # fmt: skip
         holding = balances.get((journal.asset(base), base), ZERO)
         if holding < 0:
             problems.append(f"{journal.asset(base)} is negative: {plain(holding)} {base}")
-        if holding != held(open_lots):
+        if holding != totals.qty:
             problems.append(
                 f"{journal.asset(base)} is {plain(holding)} {base} but the open lots hold "
-                f"{plain(held(open_lots))}"
+                f"{plain(totals.qty)}"
             )
         basis = balances.get((journal.trading(base), quote), ZERO)
-        if basis != cost_of(open_lots):
+        if basis != totals.cost:
             problems.append(
                 f"{journal.trading(base)} holds {plain(basis)} {quote} of cost but the open "
-                f"lots carry {plain(cost_of(open_lots))}"
+                f"lots carry {plain(totals.cost)}"
             )
     cash = balances.get((journal.cash(quote), quote), ZERO)
     if cash < 0:
@@ -86,7 +113,21 @@ def audit(
             f"{journal.cash(quote)} is {plain(cash)} {quote} but fills and contributions "
             f"moved {plain(cash_moved)}"
         )
+    if kept is not None:
+        for account, commodity in sorted({*kept, *balances}):
+            said = kept.get((account, commodity), ZERO)
+            summed = balances.get((account, commodity), ZERO)
+            if said != summed:
+                problems.append(
+                    f"the kept balance of {account} is {plain(said)} {commodity} but its "
+                    f"postings sum to {plain(summed)}"
+                )
     return Audit(transactions, count, tuple(problems))
+
+
+def _unbalanced(transaction: int, sums: Mapping[str, Decimal]) -> str:
+    shown = ", ".join(f"{plain(v)} {c}" for c, v in sorted(sums.items()) if v != 0)
+    return f"transaction {transaction} does not balance: {shown}"
 
 
 def _bases(balances: Mapping[tuple[str, str], Decimal]) -> set[str]:

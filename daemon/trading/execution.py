@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 
+from daemon.money import bps, divide, exact, multiply, plain, quantize, step, total
 from daemon.trading import journal
 from daemon.trading.journal import Entry, Posting
 from daemon.trading.lots import Closed, Lot, close_fifo, cost_of, floor_to, held
-from daemon.trading.money import bps, divide, exact, multiply, plain, quantize, step, total
 
 MAX_BPS = 1000  # fees and slippage beyond 10 % are a misconfiguration
 

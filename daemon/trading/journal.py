@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from daemon.trading.money import exact, plain, total
+from daemon.money import exact, plain, total
 
 FEES = "expense:fees"
 REALIZED = "equity:realized-pnl"

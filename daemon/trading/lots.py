@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal
 
-from daemon.trading.money import MONEY_CONTEXT, divide, exact, multiply, quantize, step, total
+from daemon.money import MONEY_CONTEXT, divide, exact, multiply, quantize, step, total
 
 
 @dataclass(frozen=True)

@@ -103,9 +103,12 @@ def test_a_version_1_database_is_migrated_keeping_its_rows(db: peewee.Database) 
         "migrated to schema version 3: hourly counters, uptime minutes, digest runs",
         "migrated to schema version 4: notification queue: receivers, priorities, dedup keys,"
         " retry times",
+        "migrated to schema version 5: paper trading: journal, balances, fills, lots, quotes,"
+        " equity snapshots",
     ]
     assert db.execute_sql(
         "SELECT kind, receiver_kind, chat_id, priority, text FROM outbox_message"
     ).fetchall() == [("message", "telegram", 7, 1, "queued before the upgrade")]
-    for table in ("runtime_admin", "subscriber", "broadcast", "hourly_stat", "digest_run"):
+    for table in ("runtime_admin", "subscriber", "broadcast", "hourly_stat", "digest_run",
+                  "ledger_posting", "paper_fill"):  # fmt: skip
         assert db.table_exists(table)

@@ -7,6 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from daemon.money import AmountError, read_amount
 from daemon.trading import journal
 from daemon.trading.execution import (
     Book,
@@ -20,7 +21,6 @@ from daemon.trading.execution import (
     unrealized,
 )
 from daemon.trading.lots import Lot, close_fifo
-from daemon.trading.money import AmountError, read_amount
 
 BTC = Market("BTC/USDT", "BTC", "USDT")
 TERMS = Terms(fee_bps=10, slippage_bps=5)

@@ -12,8 +12,9 @@ from decimal import localcontext
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from daemon.money import MONEY_CONTEXT, multiply, total
 from daemon.trading import journal
-from daemon.trading.audit import audit
+from daemon.trading.audit import audit, lot_totals
 from daemon.trading.execution import (
     Book,
     Market,
@@ -26,7 +27,6 @@ from daemon.trading.execution import (
 )
 from daemon.trading.journal import Posting
 from daemon.trading.lots import Lot, cost_of, held
-from daemon.trading.money import MONEY_CONTEXT, multiply, total
 
 MARKETS = {
     "BTC/USDT": Market("BTC/USDT", "BTC", "USDT", base_decimals=8, quote_decimals=8),
@@ -107,9 +107,11 @@ def test_any_order_sequence_keeps_the_books_consistent(
         assert all(lot.qty > 0 for lots in account.lots.values() for lot in lots)
         assert account.cash >= 0
         report = audit(
-            ((i, p.account, p.commodity, p.amount)
-             for i, entry in enumerate(account.entries) for p in entry),
-            account.lots, "USDT", account.cash_moved,
+            [[(i, p.account, p.commodity, p.amount) for p in entry]
+             for i, entry in enumerate(account.entries)],
+            lot_totals((base, lot.qty, lot.cost)
+                       for base, lots in account.lots.items() for lot in lots),
+            "USDT", account.cash_moved, journal.balances(postings),
         )  # fmt: skip
         assert report.problems == ()
 
@@ -132,8 +134,8 @@ def assert_pnl_identity(account: Account, postings: list[Posting], marks: dict[s
 
 
 def test_the_audit_names_each_kind_of_inconsistency() -> None:
-    """A broken journal: an unbalanced transaction, holdings without lots, cost without
-    lots, cash that fills do not explain."""
+    """A broken journal: an unbalanced transaction, an empty lot, holdings without lots,
+    cost without lots, cash that fills do not explain."""
     postings = [
         (1, "cash:USDT", "USDT", D("100")),
         (1, "equity:contributions", "USDT", D("-90")),
@@ -142,12 +144,14 @@ def test_the_audit_names_each_kind_of_inconsistency() -> None:
         (2, "trading:BTC", "USDT", D("50")),
         (2, "cash:USDT", "USDT", D("-50")),
     ]
-    report = audit(iter(postings), {"BTC": (Lot(1, D("0.5"), D("25")),)}, "USDT", D("100"))
+    lots = lot_totals([("BTC", D("0.5"), D("25")), ("BTC", D("0"), D("1"))])
+    report = audit([postings[:2], postings[2:]], lots, "USDT", D("100"))
     assert report.transactions == 2
     assert report.postings == 6
     assert report.problems == (
         "transaction 1 does not balance: 10 USDT",
+        "BTC: 1 open lots have no quantity or a negative cost",
         "asset:BTC is 1 BTC but the open lots hold 0.5",
-        "trading:BTC holds 50 USDT of cost but the open lots carry 25",
+        "trading:BTC holds 50 USDT of cost but the open lots carry 26",
         "cash:USDT is 50 USDT but fills and contributions moved 100",
     )

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 
 import peewee
 
-from daemon.store.migrations import v1_initial, v2_commands, v3_digest, v4_notifications
+from daemon.store.migrations import (
+    v1_initial,
+    v2_commands,
+    v3_digest,
+    v4_notifications,
+    v5_paper,
+)
 
 
 @dataclass(frozen=True)
@@ -36,5 +42,10 @@ MIGRATIONS: tuple[Migration, ...] = (
         4,
         "notification queue: receivers, priorities, dedup keys, retry times",
         v4_notifications.apply,
+    ),
+    Migration(
+        5,
+        "paper trading: journal, balances, fills, lots, quotes, equity snapshots",
+        v5_paper.apply,
     ),
 )

@@ -1,4 +1,5 @@
-"""Exact amounts: Decimal only, read strictly from text, rounded per commodity. Pure.
+"""Exact amounts: Decimal only, read strictly from text, rounded per commodity. Pure;
+shared by trading/ (the arithmetic) and store/ (balances kept as they are posted).
 
 Python's default decimal context keeps 28 significant digits and rounds silently past
 them; an 18-decimal token quantity times a price needs more. Every computation here runs
