@@ -22,7 +22,7 @@ from daemon.store import ledger, schema
 from daemon.store.database import execute, open_database, transaction
 from daemon.trading.books import audit_store
 from daemon.trading.broker import PaperBroker
-from daemon.trading.execution import Market, Order, OrderRefused, Side, Terms
+from daemon.trading.execution import Market, Order, Side, Terms
 
 FILLS = 4000
 POSTINGS = 1_000_000
@@ -32,7 +32,7 @@ NOW = datetime(2026, 11, 29, 12, 0, 0)
 class SteadyPrice:
     def fresh_price(self, symbol: str) -> Decimal:
         if symbol != "BTC/USDT":
-            raise OrderRefused(symbol)
+            raise LookupError(symbol)
         return Decimal("50000")
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from daemon.prices import settings as prices_settings
 from daemon.trading import settings as paper_settings
 
-FEATURE_SETTINGS = (paper_settings,)
+FEATURE_SETTINGS = (prices_settings, paper_settings)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import types
 import typing
 from collections.abc import Callable
 from decimal import Decimal
@@ -93,11 +94,18 @@ def read_table(kind: type[Any], body: Any, path: str, warnings: list[str]) -> An
     ]
     if missing:
         raise SchemaError(f"{path}: missing key {missing[0]!r}")
-    return kind(**values)
+    try:
+        # A section checks how its keys fit together in __post_init__ (ValueError).
+        return kind(**values)
+    except ValueError as exc:
+        raise SchemaError(f"{path}.{exc}") from None
 
 
 def _read_value(hint: Any, meta: Any, value: Any, where: str, warnings: list[str]) -> Any:
     origin = typing.get_origin(hint)
+    if origin is types.UnionType:  # `float | None`: unset unless the file says; no null in TOML
+        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+        origin = typing.get_origin(hint)
     if origin is tuple:
         item_hint = typing.get_args(hint)[0]
         if not isinstance(value, list):
@@ -201,17 +209,24 @@ def describe_fields(section: type[Any], prefix: str) -> list[tuple[str, str, str
     for spec in dataclasses.fields(section):
         name, meta = f"{prefix}.{spec.name}", spec.metadata
         hint = hints[spec.name]
+        if typing.get_origin(hint) is tuple:  # an array of tables: its keys, once
+            rows += describe_fields(typing.get_args(hint)[0], f"{name}[]")
+            continue
         if dataclasses.is_dataclass(hint):
             rows += describe_fields(typing.cast(type[Any], hint), name)
             continue
         default = spec.default
+        shown = "unset" if default is None else "empty" if default == "" else f"`{default}`"
+        if default is dataclasses.MISSING:
+            shown = "required"
         allowed = ""
         if "range" in meta:
             low, high = meta["range"]
             if meta.get("duration"):
-                default = format_seconds(float(default))  # type: ignore[arg-type]
+                if isinstance(default, int | float):
+                    shown = f"`{format_seconds(float(default))}`"
                 allowed = f"{format_seconds(low)}–{format_seconds(high)}"
             else:
                 allowed = f"{low:g}–{high:g}"
-        rows.append((name, meta.get("doc", ""), f"`{default}`", allowed))
+        rows.append((name, meta.get("doc", ""), shown, allowed))
     return rows

@@ -35,7 +35,7 @@ DEPOSIT_KEY = "deposit:start"
 
 class Prices(Protocol):
     def fresh_price(self, symbol: str) -> Decimal:
-        """The symbol's current price; OrderRefused saying why there is none (unknown,
+        """The symbol's current price; LookupError saying why there is none (unknown,
         stale, not yet seen)."""
         ...
 
@@ -89,7 +89,10 @@ class PaperBroker:
         if earlier is not None:
             return replace(earlier, replayed=True)
         market = self.market(order.symbol)
-        price = self._prices.fresh_price(market.symbol)
+        try:
+            price = self._prices.fresh_price(market.symbol)
+        except LookupError as exc:
+            raise OrderRefused(str(exc)) from None
         self.ensure_funded()
         lots = ledger.open_lots(market.base)
         cash = ledger.balance(journal.cash(self._quote), self._quote)

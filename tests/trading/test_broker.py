@@ -35,7 +35,7 @@ class FixedPrices:
 
     def fresh_price(self, symbol: str) -> D:
         if symbol not in self.prices:
-            raise OrderRefused(f"no fresh price for {symbol}")
+            raise LookupError(f"no fresh price for {symbol}")
         return self.prices[symbol]
 
 
