@@ -44,6 +44,7 @@ from daemon.telegram.menus import Menus
 from daemon.telegram.outgoing import Outgoing
 from daemon.telegram.poller import Poller
 from daemon.telegram.processor import UpdateProcessor
+from daemon.trading.assembly import PaperTrading, assemble
 from daemon.vitals import Vitals, format_duration, status_line
 from daemon.waiting import pause
 
@@ -233,6 +234,7 @@ class Daemon:
                 return services.all_admins()
 
         menus = Menus(app.bot, registry, read_admins)
+        paper = assemble(settings, store, utcnow)
         services = Services(
             vitals,
             self.current_settings,
@@ -246,6 +248,7 @@ class Daemon:
             published_admin_menu=menus.published_admin_menu,
             component_health=lambda: self.components.health(),
             component_facts=lambda: self.components.facts(),
+            paper=paper.desk if paper else None,
         )
         self._menus = menus
         dispatch.install(app, services, Outgoing(lambda: button_key, time.time), utcnow)
@@ -267,7 +270,7 @@ class Daemon:
                 await self._clear_webhook(app)
             await menus.publish(await read_admins())
             self._install_signals(loop)
-            return await self._serve_ready(app, store, sender, processor, menus, services)
+            return await self._serve_ready(app, store, sender, processor, menus, services, paper)
         finally:
             with contextlib.suppress(Exception):
                 await app.shutdown()
@@ -280,6 +283,7 @@ class Daemon:
         processor: UpdateProcessor,
         menus: Menus,
         services: Services,
+        paper: PaperTrading | None,
     ) -> int:
         settings, vitals = self.settings, self.vitals
         vitals.state = vitals.mode
@@ -347,6 +351,8 @@ class Daemon:
 
             receiver = WebhookReceiver(settings.webhook, app.bot, processor, vitals)
             intake.append(Listed(receiver, INTAKE, STOP_BUDGET))
+        # Prices stop with the rest of housekeeping: nothing trades once intake stopped.
+        feeds = [Listed(paper.feed, HOUSEKEEPING, 1.0)] if paper else []
         # The one list of what runs: /status, /health, [hb] and STATUS= gather from it.
         self.components = Components(
             [
@@ -354,6 +360,7 @@ class Daemon:
                 Listed(sender, DELIVERY, FLUSH_BUDGET),
                 Listed(heartbeat, HOUSEKEEPING, 1.0),
                 Listed(menus, HOUSEKEEPING, 1.0),
+                *feeds,
             ]
         )
         failure = await self.components.run(self.stop, on_stopping=self._stopping)

@@ -15,6 +15,7 @@ from daemon.store import admins
 if TYPE_CHECKING:
     from daemon.config import Settings
     from daemon.logs import RingBuffer
+    from daemon.trading.desk import PaperDesk
     from daemon.vitals import Vitals
 
 
@@ -37,6 +38,9 @@ class CommandCall:
     chat_kind: str
     is_admin: bool
     now: datetime  # UTC
+    # What carried the command, unique per delivery ("update:<update_id>"): the key that
+    # makes an order idempotent.
+    origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ class Services:
     # The running components' verdicts (/health) and facts (/status), by name.
     component_health: Callable[[], list[tuple[str, str]]] = lambda: []
     component_facts: Callable[[], list[tuple[str, str]]] = lambda: []
+    # Paper trading, when [prices] lists symbols (None: not configured).
+    paper: PaperDesk | None = None
 
     def env_admins(self) -> frozenset[int]:
         return self.settings().admin_ids

@@ -206,3 +206,32 @@ def lot_amounts() -> list[tuple[str, Decimal, Decimal]]:
     """(base, qty, cost) of every open lot."""
     rows = execute("SELECT base, qty, cost FROM paper_lot").fetchall()
     return [(base, Decimal(qty), Decimal(cost)) for base, qty, cost in rows]
+
+
+@dataclass(frozen=True)
+class TransactionRow:
+    id: int
+    created_at: datetime
+    memo: str
+    postings: tuple[tuple[str, str, Decimal], ...]
+
+
+def last_transactions(count: int) -> list[TransactionRow]:
+    """The newest `count` journal transactions with their postings, oldest first."""
+    heads = execute(
+        "SELECT id, created_at, memo FROM ledger_transaction ORDER BY id DESC LIMIT ?", count
+    ).fetchall()
+    if not heads:
+        return []
+    low = min(int(row[0]) for row in heads)
+    postings: dict[int, list[tuple[str, str, Decimal]]] = {}
+    for transaction_id, account, commodity, amount in execute(
+        "SELECT transaction_id, account, commodity, amount FROM ledger_posting"
+        " WHERE transaction_id >= ? ORDER BY transaction_id, id",
+        low,
+    ).fetchall():
+        postings.setdefault(int(transaction_id), []).append((account, commodity, Decimal(amount)))
+    return [
+        TransactionRow(int(i), _moment(at), memo, tuple(postings.get(int(i), [])))
+        for i, at, memo in reversed(heads)
+    ]

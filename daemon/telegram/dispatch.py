@@ -93,6 +93,7 @@ def _call_for(
         chat_kind=chat.type,
         is_admin=services.is_admin(user.id),
         now=now,
+        origin=f"update:{update.update_id}",
     )
 
 

@@ -22,6 +22,11 @@ INVOCATIONS = {
     "admins": f"/admins add {USER}",
     "broadcast": "/broadcast hello everyone",
     "digest": "/digest",
+    "buy": "/buy BTC/USDT 0.1",
+    "sell": "/sell BTC/USDT all",
+    "portfolio": "/portfolio",
+    "pnl": "/pnl",
+    "ledger": "/ledger",
 }
 
 

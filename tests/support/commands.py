@@ -4,6 +4,7 @@ its Reply (or its CommandError) without starting a daemon or an emulator."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from daemon.reply import Reply
 from daemon.store import schema
 from daemon.store.database import Store, open_database
 from daemon.store.database import transaction as store_transaction
+from daemon.trading.desk import PaperDesk
 from daemon.vitals import Vitals
 
 NOW = datetime(2026, 11, 29, 12, 0, 0)
@@ -34,16 +36,24 @@ class CommandHarness:
     services: Services
     store: Store
     menus_changes: list[int] = field(default_factory=list)
+    deliveries: int = 0  # numbers each run's origin, as update ids would
 
     @property
     def registry(self) -> Registry:
         return self.services.registry
 
     async def run(
-        self, text: str, user_id: int, chat_id: int | None = None, chat_kind: str = "private"
+        self,
+        text: str,
+        user_id: int,
+        chat_id: int | None = None,
+        chat_kind: str = "private",
+        origin: str | None = None,
     ) -> Reply:
         """The Reply `text` gets, or a Reply holding the CommandError's text, as the
-        Telegram layer shows it. Runs in one transaction, as an update does."""
+        Telegram layer shows it. Runs in one transaction, as an update does; `origin`
+        repeats an earlier delivery (a replayed update), else each run is a new one."""
+        self.deliveries += 1
         name, *args = text.lstrip("/").split()
         command = self.registry.get(name)
         assert command is not None, f"no command /{name}"
@@ -56,6 +66,7 @@ class CommandHarness:
             chat_kind=chat_kind,
             is_admin=self.services.is_admin(user_id),
             now=NOW,
+            origin=origin or f"update:{self.deliveries}",
         )
         async with self.store.transaction():
             try:
@@ -87,7 +98,12 @@ class CommandHarness:
             return list(self.store.db.execute_sql(sql).fetchall())
 
 
-def make_harness(tmp_path: Path, admin_ids: str = "", **environ: str) -> CommandHarness:
+def make_harness(
+    tmp_path: Path,
+    admin_ids: str = "",
+    paper: Callable[[Store], PaperDesk] | None = None,
+    **environ: str,
+) -> CommandHarness:
     settings: Settings = load_settings(
         {
             "TELEGRAM_BOT_TOKEN": TOKEN,
@@ -106,5 +122,6 @@ def make_harness(tmp_path: Path, admin_ids: str = "", **environ: str) -> Command
         monotonic=lambda: 10.0,
         ring=RingBuffer(),
         menus_changed=lambda: harness.menus_changes.append(1),
+        paper=paper(harness.store) if paper else None,
     )
     return harness

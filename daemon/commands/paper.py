@@ -1,0 +1,186 @@
+"""Paper trading: /buy, /sell, /portfolio, /pnl, /ledger (admin) and /price (public).
+
+Each order's idempotency key is the update that carried it, so a replayed update never
+fills twice; the fill, its journal entry and the reply commit in the update's
+transaction (the broker writes in the caller's transaction)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from daemon.commands.registry import Command, CommandCall, CommandError, Registry, Role, Services
+from daemon.config import Settings
+from daemon.money import plain, quantize, total
+from daemon.prices.quotes import age_text
+from daemon.reply import Reply
+from daemon.store import ledger
+from daemon.store.ledger import FillRecord
+from daemon.trading.desk import PaperDesk, Portfolio
+from daemon.trading.execution import Market, OrderRefused
+
+MAX_LEDGER = 50
+PERIODS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
+
+
+def desk_of(services: Services) -> PaperDesk:
+    if services.paper is None:
+        raise CommandError(
+            "Paper trading needs prices: add [[prices.symbols]] to the config (docs/paper.md)."
+        )
+    return services.paper
+
+
+def _args(call: CommandCall, usage: str, count: int) -> tuple[str, ...]:
+    if len(call.args) != count:
+        raise CommandError(f"Usage: /{call.name} {usage}")
+    return call.args
+
+
+def _order_key(call: CommandCall) -> str:
+    if not call.origin:
+        raise CommandError("Orders need the update that carried them; this one has none.")
+    return f"command:{call.origin}"
+
+
+def fill_reply(market: Market, fill: FillRecord, desk: PaperDesk) -> Reply:
+    base, quote = market.base, market.quote
+    title = "Already filled (this order was seen before)" if fill.replayed else "Filled"
+    rows = [
+        ("order", f"{fill.side} {plain(fill.qty)} {base} at {plain(fill.price)} {quote}"),
+        ("amount", f"{plain(fill.gross)} {quote}"),
+        ("fee", f"{plain(fill.fee)} {quote}"),
+    ]
+    if fill.side == "sell":
+        rows.append(("realized P&L", f"{plain(fill.realized)} {quote} (before fees)"))
+    portfolio = desk.portfolio()
+    held = next((p for p in portfolio.positions if p.symbol == market.symbol), None)
+    rows.append(("position", f"{plain(held.qty) if held else '0'} {base}"))
+    rows.append(("cash", f"{plain(portfolio.cash)} {quote}"))
+    return Reply(title=title, rows=tuple(rows))
+
+
+async def buy(call: CommandCall, services: Services) -> Reply:
+    desk = desk_of(services)
+    symbol, amount = _args(call, "SYMBOL QTY|$AMOUNT", 2)
+    try:
+        market, fill = desk.buy(_order_key(call), symbol, amount)
+    except OrderRefused as exc:
+        raise CommandError(f"Not filled: {exc}") from None
+    return fill_reply(market, fill, desk)
+
+
+async def sell(call: CommandCall, services: Services) -> Reply:
+    desk = desk_of(services)
+    symbol, amount = _args(call, "SYMBOL QTY|all|N%", 2)
+    try:
+        market, fill = desk.sell(_order_key(call), symbol, amount)
+    except OrderRefused as exc:
+        raise CommandError(f"Not filled: {exc}") from None
+    return fill_reply(market, fill, desk)
+
+
+def _money(value: Decimal | None, quote: str) -> str:
+    return "no price" if value is None else f"{plain(value)} {quote}"
+
+
+def portfolio_reply(portfolio: Portfolio) -> Reply:
+    quote = portfolio.quote
+    rows: list[tuple[str, str]] = []
+    for p in portfolio.positions:
+        mark = "no price" if p.mark is None else f"{plain(p.mark)}{'' if p.fresh else ' (stale)'}"
+        rows.append(
+            (
+                p.symbol,
+                f"{plain(p.qty)} {p.base}, average cost {plain(quantize(p.average_cost, 8))}, "
+                f"mark {mark}, unrealized {_money(p.unrealized, quote)}",
+            )
+        )
+    rows.append(("cash", f"{plain(portfolio.cash)} {quote}"))
+    rows.append(("equity", _money(portfolio.equity, quote)))
+    lines = () if portfolio.positions else ("No open positions.",)
+    return Reply(title="Paper portfolio", lines=lines, rows=tuple(rows))
+
+
+async def portfolio(call: CommandCall, services: Services) -> Reply:
+    return portfolio_reply(desk_of(services).portfolio())
+
+
+async def pnl(call: CommandCall, services: Services) -> Reply:
+    desk = desk_of(services)
+    period = call.args[0].lower() if call.args else "all"
+    if len(call.args) > 1 or (period not in PERIODS and period != "all"):
+        raise CommandError("Usage: /pnl [day|week|month|all]")
+    since: datetime | None = call.now - PERIODS[period] if period in PERIODS else None
+    realized, fees, fills = desk.realized_since(since)
+    held = desk.portfolio()
+    unrealized = [p.unrealized for p in held.positions]
+    known = [u for u in unrealized if u is not None]
+    open_pnl = total(known) if len(known) == len(unrealized) else None
+    quote = desk.quote
+    rows = (
+        ("realized (closed lots)", f"{plain(realized)} {quote}"),
+        ("fees paid", f"{plain(fees)} {quote}"),
+        ("realized net of fees", f"{plain(realized - fees)} {quote}"),
+        ("unrealized (open now)", _money(open_pnl, quote)),
+        ("fills", str(fills)),
+    )
+    title = "P&L, all time" if since is None else f"P&L, last {period}"
+    return Reply(title=title, rows=rows)
+
+
+async def ledger_command(call: CommandCall, services: Services) -> Reply:
+    desk = desk_of(services)
+    count = 10
+    if call.args:
+        text = call.args[0]
+        if len(call.args) > 1 or not text.isascii() or not text.isdigit():
+            raise CommandError(f"Usage: /ledger [N] (N from 1 to {MAX_LEDGER})")
+        count = int(text)
+        if not 1 <= count <= MAX_LEDGER:
+            raise CommandError(f"Usage: /ledger [N] (N from 1 to {MAX_LEDGER})")
+    entries = desk.journal(count)
+    if not entries:
+        return Reply(lines=("The journal is empty.",))
+    lines = []
+    for entry in entries:
+        lines.append(f"#{entry.id} {entry.created_at:%Y-%m-%d %H:%M} {entry.memo}")
+        lines += [f"  {p}" for p in entry.postings]
+    return Reply(title=f"Journal, last {len(entries)}", lines=tuple(lines))
+
+
+async def price(call: CommandCall, services: Services) -> Reply:
+    desk = desk_of(services)
+    (symbol,) = _args(call, "SYMBOL", 1)
+    try:
+        view = desk.price(symbol)
+    except OrderRefused as exc:
+        raise CommandError(str(exc)) from None
+    quote = view.quote
+    source = quote.source + (f" ({quote.detail})" if quote.detail else "")
+    rows = [
+        ("price", plain(quote.price)),
+        ("source", source),
+        ("age", age_text(view.age_seconds) + ("" if view.fresh else " — stale")),
+    ]
+    if not view.tradable:
+        rows.append(("trading", "watch-only"))
+    return Reply(title=quote.symbol, rows=tuple(rows))
+
+
+def _books_readable(settings: Settings) -> object:
+    """The digest's self-check: the books' tables answer (reads only)."""
+    return ledger.balances(), ledger.last_transactions(1)
+
+
+def register(registry: Registry) -> None:
+    for name, role, usage, description, handler in (
+        ("price", Role.PUBLIC, "SYMBOL", "the latest price, its source and age", price),
+        ("buy", Role.ADMIN, "SYMBOL QTY|$AMOUNT", "paper-buy at the market price", buy),
+        ("sell", Role.ADMIN, "SYMBOL QTY|all|N%", "paper-sell at the market price", sell),
+        ("portfolio", Role.ADMIN, "", "positions, marks, cash, equity", portfolio),
+        ("pnl", Role.ADMIN, "[day|week|month|all]", "realized and unrealized P&L", pnl),
+        ("ledger", Role.ADMIN, "[N]", "the last journal transactions", ledger_command),
+    ):
+        check = _books_readable if role is Role.ADMIN else None
+        registry.add(Command(name, role, usage, description, handler, "paper", check))

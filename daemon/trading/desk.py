@@ -1,0 +1,186 @@
+"""The paper-trading service commands call: it reads what users typed into orders, asks
+the broker, and answers with plain data (no Telegram, no formatting). Refusals are
+OrderRefused with the reason; everything runs in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from daemon.money import AmountError, exact, read_amount, total
+from daemon.prices.quotes import PriceUnavailable, Quote, QuoteBook
+from daemon.store import ledger
+from daemon.store.ledger import FillRecord
+from daemon.trading import journal
+from daemon.trading.broker import PaperBroker
+from daemon.trading.execution import Market, Order, OrderRefused, Side
+
+
+@dataclass(frozen=True)
+class Position:
+    symbol: str
+    base: str
+    qty: Decimal
+    cost: Decimal  # of the open lots, fees excluded
+    mark: Decimal | None  # the latest price, fresh or not; None if never seen
+    fresh: bool
+
+    @property
+    @exact
+    def average_cost(self) -> Decimal:
+        return self.cost / self.qty
+
+    @property
+    @exact
+    def value(self) -> Decimal | None:
+        return None if self.mark is None else self.qty * self.mark
+
+    @property
+    @exact
+    def unrealized(self) -> Decimal | None:
+        value = self.value
+        return None if value is None else value - self.cost
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    quote: str
+    cash: Decimal
+    positions: tuple[Position, ...]
+    contributions: Decimal
+
+    @property
+    @exact
+    def equity(self) -> Decimal | None:
+        """Cash plus holdings at their marks; None while a holding has no price."""
+        values = [p.value for p in self.positions]
+        if any(v is None for v in values):
+            return None
+        return self.cash + total([v for v in values if v is not None])
+
+
+@dataclass(frozen=True)
+class PriceView:
+    quote: Quote
+    age_seconds: float
+    fresh: bool
+    tradable: bool
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    id: int
+    created_at: datetime
+    memo: str
+    postings: tuple[journal.Posting, ...]
+
+
+class PaperDesk:
+    def __init__(
+        self,
+        broker: PaperBroker,
+        book: QuoteBook,
+        markets: Mapping[str, Market],
+        clock: Callable[[], datetime],
+    ):
+        self._broker = broker
+        self._book = book
+        self._markets = {symbol.upper(): market for symbol, market in markets.items()}
+        self._clock = clock
+
+    @property
+    def quote(self) -> str:
+        return self._broker.quote
+
+    def market(self, symbol: str) -> Market:
+        known = self._book.latest(symbol) is not None or symbol.upper() in self._book.symbols
+        if symbol.upper() not in self._markets and known:
+            quote = symbol.upper().split("/")[-1]
+            raise OrderRefused(
+                f"{symbol.upper()} is watch-only: quoted in {quote}, the paper account in "
+                f"{self.quote}"
+            )
+        return self._broker.market(symbol)
+
+    def buy(self, key: str, symbol: str, amount: str) -> tuple[Market, FillRecord]:
+        """`amount`: a quantity of the base asset, or `$N` to spend N of the quote
+        currency, fee included."""
+        market = self.market(symbol)
+        try:
+            if amount.startswith("$"):
+                order = Order(key, market.symbol, Side.BUY, spend=read_amount(amount[1:], "amount"))
+            else:
+                order = Order(key, market.symbol, Side.BUY, qty=read_amount(amount, "quantity"))
+        except AmountError as exc:
+            raise OrderRefused(str(exc)) from None
+        return market, self._broker.fill(order)
+
+    def sell(self, key: str, symbol: str, amount: str) -> tuple[Market, FillRecord]:
+        """`amount`: a quantity, `all`, or `N%` of the holding."""
+        market = self.market(symbol)
+        try:
+            if amount.lower() == "all":
+                order = Order(key, market.symbol, Side.SELL, percent=Decimal(100))
+            elif amount.endswith("%"):
+                percent = read_amount(amount[:-1], "percentage")
+                order = Order(key, market.symbol, Side.SELL, percent=percent)
+            else:
+                order = Order(key, market.symbol, Side.SELL, qty=read_amount(amount, "quantity"))
+        except AmountError as exc:
+            raise OrderRefused(str(exc)) from None
+        return market, self._broker.fill(order)
+
+    def portfolio(self) -> Portfolio:
+        self._broker.ensure_funded()
+        lots: dict[str, list[ledger.LotRow]] = {}
+        for lot in ledger.open_lots():
+            lots.setdefault(lot.base, []).append(lot)
+        positions = []
+        for market in sorted(self._markets.values(), key=lambda m: m.symbol):
+            held = lots.get(market.base)
+            if not held:
+                continue
+            latest = self._book.latest(market.symbol)
+            positions.append(
+                Position(
+                    market.symbol,
+                    market.base,
+                    total([lot.qty for lot in held]),
+                    total([lot.cost for lot in held]),
+                    None if latest is None else latest.price,
+                    self._book.is_fresh(market.symbol),
+                )
+            )
+        cash = ledger.balance(journal.cash(self.quote), self.quote)
+        contributions = -ledger.balance(journal.CONTRIBUTIONS, self.quote)
+        return Portfolio(self.quote, cash, tuple(positions), contributions)
+
+    def price(self, symbol: str) -> PriceView:
+        quote = self._book.latest(symbol)
+        if quote is None:
+            try:
+                self._book.fresh(symbol)  # says why: unknown, or no price yet
+            except PriceUnavailable as exc:
+                raise OrderRefused(str(exc)) from None
+            raise AssertionError("a symbol without a quote cannot be fresh")
+        age = max((self._clock() - quote.observed_at).total_seconds(), 0.0)
+        return PriceView(quote, age, self._book.is_fresh(symbol), symbol.upper() in self._markets)
+
+    def realized_since(self, since: datetime | None) -> tuple[Decimal, Decimal, int]:
+        """(realized P&L of lots closed, fees paid, fills) since `since` (all: None)."""
+        fills = [f for f in ledger.fills_since(since or datetime.min) if f.side != "deposit"]
+        return (
+            total([f.realized for f in fills]),
+            total([f.fee for f in fills]),
+            len(fills),
+        )
+
+    def journal(self, count: int) -> list[JournalEntry]:
+        return [
+            JournalEntry(row.id, row.created_at, row.memo, tuple(
+                journal.Posting(account, commodity, amount)
+                for account, commodity, amount in row.postings))
+            for row in ledger.last_transactions(count)
+        ]  # fmt: skip
