@@ -111,5 +111,5 @@ class ReplayClient:
                 fetched.rejected[symbol] = "not in the replay file"
                 continue
             index = max(bisect.bisect_right(times, position) - 1, 0)
-            fetched.prices[symbol] = Price(self._prices[symbol][index], None, "replay")
+            fetched.prices[symbol] = Price(self._prices[symbol][index], None)
         return fetched
