@@ -139,6 +139,13 @@ class Daemon:
                 if getattr(fresh, name) != getattr(self.settings, name):
                     logger.warning("reload: {} changed; it takes effect at the next restart", name)
                     fresh = fresh.with_changes(**{name: getattr(self.settings, name)})
+            for section, value in fresh.features.items():
+                kept = self.settings.features.get(section)
+                if getattr(value, "APPLIES_AT_START", False) and value != kept:
+                    logger.warning(
+                        "reload: [{}] changed; it takes effect at the next restart", section
+                    )
+                    fresh = fresh.with_changes(features={**fresh.features, section: kept})
             self.settings = fresh
             setup_logging(fresh.log_level, fresh.secrets, self.environ, ring=self.ring)
             for warning in fresh.warnings:

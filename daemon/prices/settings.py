@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from daemon import settings_schema as declare
@@ -132,6 +132,9 @@ class SymbolSettings:
 
 @dataclass(frozen=True)
 class PricesSettings:
+    # Built into the feed, the book and the broker at start: a reload keeps the old value.
+    APPLIES_AT_START: ClassVar[bool] = True
+
     poll_interval: float = field(default=10.0, metadata=_interval("between polls of a source"))
     max_age: float = field(default=60.0, metadata=_interval("a quote older than this is stale"))
     sources: Sources = field(default_factory=Sources)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import ClassVar
 
 from daemon import settings_schema as declare
 from daemon.config import register_section
@@ -20,6 +21,9 @@ def _currency(code: str) -> None:
 
 @dataclass(frozen=True)
 class PaperSettings:
+    # Built into the feed, the book and the broker at start: a reload keeps the old value.
+    APPLIES_AT_START: ClassVar[bool] = True
+
     quote: str = field(
         default="USDT",
         metadata=declare.text(_currency, doc="the account's currency; USD and USDT differ"),

@@ -5,6 +5,7 @@ every command has filled exactly once with `tradebotd ledger check` clean."""
 from __future__ import annotations
 
 import random
+import signal
 import sqlite3
 import subprocess
 import time
@@ -76,6 +77,12 @@ def test_commands_fill_answer_and_leave_clean_books(
     checked = ledger_check(daemon)
     assert checked.returncode == 0, checked.stderr
     assert "3 transactions, 13 postings: consistent" in checked.stderr
+
+    # [paper] is built into the broker at start: a reload says so and keeps the old fee.
+    daemon.config_path.write_text(paper_config(tmp_path) + "\n[paper]\nfee_bps = 50\n")
+    daemon.signal(signal.SIGHUP)
+    daemon.wait_for_log(r"reload: \[paper\] changed; it takes effect at the next restart")
+    assert "fee — 5.0025 USDT" in ask(bot, ADMIN, "/buy BTC/USDT 0.1", 4).splitlines()
 
 
 def fills(daemon: DaemonProcess) -> dict[str, int]:
