@@ -12,6 +12,7 @@ from daemon.digest.period import period_for
 from daemon.digest.render import digest_reply
 from daemon.digest.sections import is_down
 from daemon.reply import Reply
+from daemon.trading.summary import paper_summary
 
 
 @dataclass(frozen=True)
@@ -49,5 +50,6 @@ def build_digest(
         published_admin_menu,
         catalogue.self_checks,
         poller_running,
+        paper_summary(settings, now),
     )
     return Digest(period.key, digest_reply(facts), is_down(facts))

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from daemon.digest.period import Period
 from daemon.store import events, stats
+from daemon.trading.summary import PaperSummary
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class DigestFacts:
     # Whether a live process holds the poller lock on this host (None: not known). False
     # means down now, whatever the last heartbeat says.
     poller_running: bool | None = None
+    # The paper account (None: no [[prices.symbols]], so no paper trading).
+    paper: PaperSummary | None = None
 
 
 def gather(
@@ -40,6 +43,7 @@ def gather(
     published_admin_menu: tuple[str, ...] | None,
     self_checks: Mapping[str, Callable[[], object]],
     poller_running: bool | None = None,
+    paper: PaperSummary | None = None,
 ) -> DigestFacts:
     results: dict[str, str | None] = {}
     for name, check in self_checks.items():
@@ -65,4 +69,5 @@ def gather(
         published_admin_menu=published_admin_menu,
         self_checks=results,
         poller_running=poller_running,
+        paper=paper,
     )

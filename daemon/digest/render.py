@@ -19,6 +19,8 @@ def digest_reply(facts: DigestFacts, sections: Sequence[Section] = SECTIONS) -> 
         lines.append("!!! THE DAEMON IS DOWN: nothing is polling Telegram !!!")
     for section in sections:
         block = section.render(facts)
+        if block is None:
+            continue
         lines.append("")
         lines.append(f"[{block.title}]")
         lines.extend(block.lines)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Protocol
 
 from daemon.digest.facts import DigestFacts
+from daemon.money import plain
 from daemon.vitals import format_duration
 
 DOWN_AFTER_BEATS = 3  # heartbeats missed before the daemon counts as down
@@ -24,7 +26,9 @@ class Block:
 
 
 class Section(Protocol):
-    def render(self, facts: DigestFacts) -> Block: ...
+    def render(self, facts: DigestFacts) -> Block | None:
+        """The section's block; None when it has nothing to say (not configured)."""
+        ...
 
 
 def is_down(facts: DigestFacts) -> bool:
@@ -86,4 +90,35 @@ class AdminCommands:
         return Block("Commands", (head, *problems))
 
 
-SECTIONS: tuple[Section, ...] = (DaemonHealth(), AdminCommands())
+class PaperTrading:
+    """Equity, the last 24 h's realized P&L and fills, unrealized P&L, best and worst."""
+
+    def render(self, facts: DigestFacts) -> Block | None:
+        paper = facts.paper
+        if paper is None:
+            return None
+        q = paper.quote
+        unrealized = paper.unrealized
+
+        def money(value: Decimal | None) -> str:
+            return "unknown (no price)" if value is None else f"{plain(value)} {q}"
+
+        lines = [
+            f"equity {money(paper.equity)}, cash {plain(paper.cash)} {q}",
+            f"24 h: {paper.fills} fills, realized {plain(paper.realized)} {q}, "
+            f"fees {plain(paper.fees)} {q}",
+            f"unrealized now {money(unrealized)}",
+        ]
+        ranked = paper.ranked()
+        if ranked:
+            best, worst = ranked[0], ranked[-1]
+            lines.append(f"best {best.symbol} {money(best.unrealized)}")
+            if worst is not best:
+                lines.append(f"worst {worst.symbol} {money(worst.unrealized)}")
+        stale = [p.symbol for p in paper.positions if not p.fresh]
+        if stale:
+            lines.append(f"marked at stale prices: {', '.join(stale)}")
+        return Block("Paper trading", tuple(lines))
+
+
+SECTIONS: tuple[Section, ...] = (DaemonHealth(), AdminCommands(), PaperTrading())

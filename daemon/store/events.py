@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from daemon.store import named_values
+from daemon.store.database import execute, timestamp
 from daemon.store.models import Event
 
 
@@ -24,7 +25,8 @@ HEARTBEAT_KEY = "heartbeat.last"
 
 
 def record(kind: str, now: datetime, detail: str = "") -> None:
-    Event.insert(at=now, kind=kind, detail=detail).execute()
+    # Hand-written: every paper fill records one, inside its transaction.
+    execute("INSERT INTO event (at, kind, detail) VALUES (?, ?, ?)", timestamp(now), kind, detail)
 
 
 def count_since(kind: str, since: datetime) -> int:

@@ -8,6 +8,7 @@ key again returns the first fill, marked replayed, and moves nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -15,7 +16,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from daemon.money import plain
-from daemon.store import ledger
+from daemon.store import events, ledger
 from daemon.store.ledger import FillRecord, NewFill
 from daemon.trading import journal
 from daemon.trading.execution import (
@@ -103,6 +104,8 @@ class PaperBroker:
         record = ledger.record_fill(_new_fill(done), transaction_id, now)
         after = [(lot.id, lot.qty, lot.cost) for lot in done.lots_after]
         ledger.sync_lots(market.base, lots, after, record.id, now)
+        # Alert routing (next issue) picks fills up from the event log.
+        events.record("fill", now, json.dumps(done.event(), sort_keys=True))
         return record
 
 

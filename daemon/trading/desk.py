@@ -9,39 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from daemon.money import AmountError, exact, read_amount, total
+from daemon.money import AmountError, read_amount, total
 from daemon.prices.quotes import PriceUnavailable, Quote, QuoteBook
 from daemon.store import ledger
 from daemon.store.ledger import FillRecord
 from daemon.trading import journal
 from daemon.trading.broker import PaperBroker
 from daemon.trading.execution import Market, Order, OrderRefused, Side
-
-
-@dataclass(frozen=True)
-class Position:
-    symbol: str
-    base: str
-    qty: Decimal
-    cost: Decimal  # of the open lots, fees excluded
-    mark: Decimal | None  # the latest price, fresh or not; None if never seen
-    fresh: bool
-
-    @property
-    @exact
-    def average_cost(self) -> Decimal:
-        return self.cost / self.qty
-
-    @property
-    @exact
-    def value(self) -> Decimal | None:
-        return None if self.mark is None else self.qty * self.mark
-
-    @property
-    @exact
-    def unrealized(self) -> Decimal | None:
-        value = self.value
-        return None if value is None else value - self.cost
+from daemon.trading.positions import Position, equity, positions
 
 
 @dataclass(frozen=True)
@@ -52,13 +27,9 @@ class Portfolio:
     contributions: Decimal
 
     @property
-    @exact
     def equity(self) -> Decimal | None:
         """Cash plus holdings at their marks; None while a holding has no price."""
-        values = [p.value for p in self.positions]
-        if any(v is None for v in values):
-            return None
-        return self.cash + total([v for v in values if v is not None])
+        return equity(self.cash, self.positions)
 
 
 @dataclass(frozen=True)
@@ -134,28 +105,15 @@ class PaperDesk:
 
     def portfolio(self) -> Portfolio:
         self._broker.ensure_funded()
-        lots: dict[str, list[ledger.LotRow]] = {}
-        for lot in ledger.open_lots():
-            lots.setdefault(lot.base, []).append(lot)
-        positions = []
-        for market in sorted(self._markets.values(), key=lambda m: m.symbol):
-            held = lots.get(market.base)
-            if not held:
-                continue
-            latest = self._book.latest(market.symbol)
-            positions.append(
-                Position(
-                    market.symbol,
-                    market.base,
-                    total([lot.qty for lot in held]),
-                    total([lot.cost for lot in held]),
-                    None if latest is None else latest.price,
-                    self._book.is_fresh(market.symbol),
-                )
-            )
+        marks = {}
+        for symbol in self._markets:
+            latest = self._book.latest(symbol)
+            if latest is not None:
+                marks[symbol] = (latest.price, self._book.is_fresh(symbol))
+        held = positions(self._markets.values(), ledger.lot_amounts(), marks)
         cash = ledger.balance(journal.cash(self.quote), self.quote)
         contributions = -ledger.balance(journal.CONTRIBUTIONS, self.quote)
-        return Portfolio(self.quote, cash, tuple(positions), contributions)
+        return Portfolio(self.quote, cash, held, contributions)
 
     def price(self, symbol: str) -> PriceView:
         quote = self._book.latest(symbol)

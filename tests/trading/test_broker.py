@@ -5,6 +5,7 @@ journal clean and names what was tampered with."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -84,6 +85,13 @@ def test_fills_post_balanced_entries_keep_lots_and_read_back_exactly(
         report = audit_store("USDT")
     assert report.problems == ()
     assert report.transactions == 5  # the deposit and four fills
+    # each fill is an event alert routing can pick up
+    logged = execute("SELECT detail FROM event WHERE kind = 'fill' ORDER BY id").fetchall()
+    assert [json.loads(detail)["side"] for (detail,) in logged] == ["buy", "buy", "sell", "buy"]
+    assert json.loads(logged[2][0]) == {
+        "kind": "fill", "symbol": "BTC/USDT", "side": "sell", "qty": "0.12",
+        "price": "49975", "fee": "5.997", "realized": "-6",
+    }  # fmt: skip
 
 
 def test_a_key_fills_once_and_a_refusal_writes_nothing(

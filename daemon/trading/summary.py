@@ -1,0 +1,71 @@
+"""The paper account as the digest reports it, read from the database: equity at the
+last stored quotes, the last 24 hours' realized P&L, fees and fills, the best and worst
+open position. The digest runs in its own process, without the live quote book."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from daemon.config import Settings
+from daemon.money import total
+from daemon.prices.settings import PricesSettings
+from daemon.store import ledger
+from daemon.store import quotes as stored_quotes
+from daemon.trading import journal
+from daemon.trading.assembly import markets
+from daemon.trading.broker import DEPOSIT_KEY
+from daemon.trading.positions import Position, equity, positions
+from daemon.trading.settings import PaperSettings
+
+WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class PaperSummary:
+    quote: str
+    cash: Decimal
+    equity: Decimal | None
+    realized: Decimal  # of lots closed in the window, before fees
+    fees: Decimal
+    fills: int
+    positions: tuple[Position, ...]
+
+    @property
+    def unrealized(self) -> Decimal | None:
+        values = [p.unrealized for p in self.positions]
+        known = [v for v in values if v is not None]
+        return total(known) if len(known) == len(values) else None
+
+    def ranked(self) -> list[Position]:
+        """Open positions with a price, best unrealized P&L first."""
+        priced = [p for p in self.positions if p.unrealized is not None]
+        return sorted(priced, key=lambda p: p.unrealized or Decimal(0), reverse=True)
+
+
+def paper_summary(settings: Settings, now: datetime) -> PaperSummary | None:
+    """None when no symbol is configured (there is no paper account to speak of)."""
+    prices: PricesSettings = settings.section("prices")
+    paper: PaperSettings = settings.section("paper")
+    if not prices.symbols:
+        return None
+    max_age = {s.name: prices.source_max_age(s.source) for s in prices.symbols}
+    marks = {
+        q.symbol: (q.price, (now - q.observed_at).total_seconds() <= max_age.get(q.symbol, 0))
+        for q in stored_quotes.load()
+    }
+    held = positions(markets(prices, paper).values(), ledger.lot_amounts(), marks)
+    fills = [f for f in ledger.fills_since(now - WINDOW) if f.side != "deposit"]
+    # Before the first order the start balance is not posted yet, but it is the account.
+    funded = ledger.find_fill(DEPOSIT_KEY) is not None
+    cash = ledger.balance(journal.cash(paper.quote), paper.quote) if funded else paper.start_balance
+    return PaperSummary(
+        paper.quote,
+        cash,
+        equity(cash, held),
+        total([f.realized for f in fills]),
+        total([f.fee for f in fills]),
+        len(fills),
+        held,
+    )
