@@ -359,7 +359,9 @@ class Daemon:
             receiver = WebhookReceiver(settings.webhook, app.bot, processor, vitals)
             intake.append(Listed(receiver, INTAKE, STOP_BUDGET))
         # Prices stop with the rest of housekeeping: nothing trades once intake stopped.
-        feeds = [Listed(paper.feed, HOUSEKEEPING, 1.0)] if paper else []
+        feeds = (
+            [Listed(c, HOUSEKEEPING, 1.0) for c in (paper.feed, paper.recorder)] if paper else []
+        )
         # The one list of what runs: /status, /health, [hb] and STATUS= gather from it.
         self.components = Components(
             [

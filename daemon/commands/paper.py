@@ -6,8 +6,9 @@ transaction (the broker writes in the caller's transaction)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from daemon.commands.registry import Command, CommandCall, CommandError, Registry, Role, Services
 from daemon.config import Settings
@@ -18,9 +19,14 @@ from daemon.store import ledger
 from daemon.store.ledger import FillRecord
 from daemon.trading.desk import PaperDesk, Portfolio
 from daemon.trading.execution import Market, OrderRefused
+from daemon.trading.periods import PERIODS, period_start
 
 MAX_LEDGER = 50
-PERIODS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
+
+
+def local_time(moment: datetime, timezone: str) -> str:
+    local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(timezone))
+    return f"{local:%Y-%m-%d %H:%M} {timezone}"
 
 
 def desk_of(services: Services) -> PaperDesk:
@@ -111,22 +117,27 @@ async def pnl(call: CommandCall, services: Services) -> Reply:
     period = call.args[0].lower() if call.args else "all"
     if len(call.args) > 1 or (period not in PERIODS and period != "all"):
         raise CommandError("Usage: /pnl [day|week|month|all]")
-    since: datetime | None = call.now - PERIODS[period] if period in PERIODS else None
-    realized, fees, fills = desk.realized_since(since)
+    timezone = services.settings().digest.timezone
+    since = period_start(period, call.now, timezone) if period in PERIODS else None
     held = desk.portfolio()
+    realized, fees, fills = desk.realized_since(since)
     unrealized = [p.unrealized for p in held.positions]
     known = [u for u in unrealized if u is not None]
     open_pnl = total(known) if len(known) == len(unrealized) else None
+    equity = held.equity
+    change = None if equity is None else desk.change_since(since, equity)
     quote = desk.quote
     rows = (
+        ("equity now", _money(equity, quote)),
+        ("gained", _money(change, quote) + ("" if since else " (money put in left out)")),
         ("realized (closed lots)", f"{plain(realized)} {quote}"),
         ("fees paid", f"{plain(fees)} {quote}"),
-        ("realized net of fees", f"{plain(realized - fees)} {quote}"),
         ("unrealized (open now)", _money(open_pnl, quote)),
         ("fills", str(fills)),
     )
-    title = "P&L, all time" if since is None else f"P&L, last {period}"
-    return Reply(title=title, rows=rows)
+    if since is None:
+        return Reply(title="P&L, all time", rows=rows)
+    return Reply(title=f"P&L this {period} (since {local_time(since, timezone)})", rows=rows)
 
 
 async def ledger_command(call: CommandCall, services: Services) -> Reply:

@@ -235,3 +235,38 @@ def last_transactions(count: int) -> list[TransactionRow]:
         TransactionRow(int(i), _moment(at), memo, tuple(postings.get(int(i), [])))
         for i, at, memo in reversed(heads)
     ]
+
+
+def record_snapshot(at: datetime, equity: Decimal, cash: Decimal) -> None:
+    execute(
+        "INSERT INTO equity_snapshot (taken_at, equity, cash) VALUES (?, ?, ?)",
+        timestamp(at),
+        decimal_text(equity),
+        decimal_text(cash),
+    )
+
+
+def equity_at(moment: datetime) -> Decimal | None:
+    """The equity of the last snapshot taken at or before `moment`."""
+    row = execute(
+        "SELECT equity FROM equity_snapshot WHERE taken_at <= ? ORDER BY taken_at DESC, id DESC"
+        " LIMIT 1",
+        timestamp(moment),
+    ).fetchone()
+    return None if row is None else Decimal(row[0])
+
+
+def equity_history(since: datetime) -> list[tuple[datetime, Decimal]]:
+    rows = execute(
+        "SELECT taken_at, equity FROM equity_snapshot WHERE taken_at >= ? ORDER BY taken_at, id",
+        timestamp(since),
+    ).fetchall()
+    return [(_moment(at), Decimal(value)) for at, value in rows]
+
+
+def deposits_since(since: datetime) -> Decimal:
+    rows = execute(
+        "SELECT cash_change FROM paper_fill WHERE side = 'deposit' AND filled_at >= ?",
+        timestamp(since),
+    ).fetchall()
+    return total([Decimal(row[0]) for row in rows])

@@ -18,6 +18,7 @@ from daemon.trading.broker import PaperBroker
 from daemon.trading.desk import PaperDesk
 from daemon.trading.execution import Market
 from daemon.trading.settings import PaperSettings
+from daemon.trading.snapshots import EquityRecorder
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class PaperTrading:
     desk: PaperDesk
     feed: PriceFeed
     book: QuoteBook
+    recorder: EquityRecorder
 
 
 def markets(prices: PricesSettings, paper: PaperSettings) -> dict[str, Market]:
@@ -52,4 +54,5 @@ def assemble(
     tradable = markets(prices, paper)
     broker = PaperBroker(tradable, paper.quote, paper.start_balance, paper.terms(), book, clock)
     desk = PaperDesk(broker, book, tradable, clock)
-    return PaperTrading(desk, PriceFeed(prices, book, store, clock), book)
+    feed = PriceFeed(prices, book, store, clock)
+    return PaperTrading(desk, feed, book, EquityRecorder(desk, store))

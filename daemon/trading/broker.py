@@ -84,6 +84,8 @@ class PaperBroker:
         deposit = NewFill(DEPOSIT_KEY, self._quote, "deposit", amount, Decimal(1), amount,
                           Decimal(0), Decimal(0), amount, amount)  # fmt: skip
         ledger.record_fill(deposit, transaction_id, now)
+        # The account holds only this cash now: its first equity snapshot.
+        ledger.record_snapshot(now, amount, amount)
 
     def fill(self, order: Order) -> FillRecord:
         earlier = ledger.find_fill(order.key)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from daemon.money import AmountError, read_amount, total
+from daemon.money import AmountError, exact, read_amount, total
 from daemon.prices.quotes import PriceUnavailable, Quote, QuoteBook
 from daemon.store import ledger
 from daemon.store.ledger import FillRecord
@@ -86,7 +86,7 @@ class PaperDesk:
                 order = Order(key, market.symbol, Side.BUY, qty=read_amount(amount, "quantity"))
         except AmountError as exc:
             raise OrderRefused(str(exc)) from None
-        return market, self._broker.fill(order)
+        return market, self._filled(order)
 
     def sell(self, key: str, symbol: str, amount: str) -> tuple[Market, FillRecord]:
         """`amount`: a quantity, `all`, or `N%` of the holding."""
@@ -101,7 +101,20 @@ class PaperDesk:
                 order = Order(key, market.symbol, Side.SELL, qty=read_amount(amount, "quantity"))
         except AmountError as exc:
             raise OrderRefused(str(exc)) from None
-        return market, self._broker.fill(order)
+        return market, self._filled(order)
+
+    def _filled(self, order: Order) -> FillRecord:
+        fill = self._broker.fill(order)
+        if not fill.replayed:
+            self.snapshot()
+        return fill
+
+    def snapshot(self) -> None:
+        """Record the equity now (every fill, and periodically), for /pnl's periods; not
+        while a holding has no price at all."""
+        held = self.portfolio()
+        if held.equity is not None:
+            ledger.record_snapshot(self._clock(), held.equity, held.cash)
 
     def portfolio(self) -> Portfolio:
         self._broker.ensure_funded()
@@ -125,6 +138,14 @@ class PaperDesk:
             raise AssertionError("a symbol without a quote cannot be fresh")
         age = max((self._clock() - quote.observed_at).total_seconds(), 0.0)
         return PriceView(quote, age, self._book.is_fresh(symbol), symbol.upper() in self._markets)
+
+    @exact
+    def change_since(self, since: datetime | None, equity_now: Decimal) -> Decimal:
+        """Equity gained since `since` (all time: None), money put in left out."""
+        if since is None:
+            return equity_now + ledger.balance(journal.CONTRIBUTIONS, self.quote)
+        before = ledger.equity_at(since)
+        return equity_now - (before or Decimal(0)) - ledger.deposits_since(since)
 
     def realized_since(self, since: datetime | None) -> tuple[Decimal, Decimal, int]:
         """(realized P&L of lots closed, fees paid, fills) since `since` (all: None)."""

@@ -4,6 +4,7 @@ never fills twice, portfolio, P&L, the journal, public /price with staleness."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
@@ -18,6 +19,7 @@ from daemon.trading.books import audit_store
 from daemon.trading.broker import PaperBroker
 from daemon.trading.desk import PaperDesk
 from daemon.trading.settings import PaperSettings
+from daemon.trading.snapshots import EquityRecorder
 from tests.support.commands import NOW, CommandHarness, make_harness
 
 ADMIN = 7
@@ -148,11 +150,13 @@ async def test_portfolio_pnl_and_ledger(harness: CommandHarness, book: QuoteBook
         "cash — 4992.4975 USDT",
         "equity — 10092.4975 USDT",
     ])  # fmt: skip
+    # gained = realized − fees + unrealized = 0 − 5.0025 + 97.5
     assert await say(harness, "/pnl") == "\n".join([
         "P&L, all time",
+        "equity now — 10092.4975 USDT",
+        "gained — 92.4975 USDT (money put in left out)",
         "realized (closed lots) — 0 USDT",
         "fees paid — 5.0025 USDT",
-        "realized net of fees — -5.0025 USDT",
         "unrealized (open now) — 97.5 USDT",
         "fills — 1",
     ])  # fmt: skip
@@ -182,3 +186,48 @@ async def test_without_symbols_the_commands_say_what_to_configure(tmp_path: Path
     assert await say(bare, "/portfolio") == (
         "Paper trading needs prices: add [[prices.symbols]] to the config (docs/paper.md)."
     )
+
+
+async def test_pnl_of_a_period_starts_from_the_equity_at_local_midnight(
+    harness: CommandHarness, book: QuoteBook, clock: Clock
+) -> None:
+    """Bought two days ago at 50,000 (equity then 9,992.4975, snapshotted with the
+    fill); a snapshot an hour ago; now 51,000: the day gained 100, all time 92.4975."""
+    clock.now = NOW - timedelta(days=2)
+    await say(harness, "/buy BTC/USDT 0.1")
+    clock.now = NOW - timedelta(hours=1)
+    book.update(Quote("BTC/USDT", D("50500"), "binance", clock.now, clock.now))
+    assert harness.services.paper is not None
+    async with harness.store.transaction():
+        harness.services.paper.snapshot()
+    clock.now = NOW
+    book.update(Quote("BTC/USDT", D("51000"), "binance", NOW, NOW))
+    day = (await say(harness, "/pnl day")).splitlines()
+    assert day[:3] == [
+        "P&L this day (since 2026-11-29 00:00 UTC)",
+        "equity now — 10092.4975 USDT",
+        "gained — 100 USDT",
+    ]
+    assert day[-1] == "fills — 0"
+    assert (await say(harness, "/pnl week")).splitlines()[0] == (
+        "P&L this week (since 2026-11-23 00:00 UTC)"
+    )
+    assert "gained — 92.4975 USDT" in await say(harness, "/pnl month")
+    assert harness.query("SELECT COUNT(*) FROM equity_snapshot") == [(3,)]
+
+
+async def test_equity_is_snapshotted_periodically_between_fills(
+    harness: CommandHarness, clock: Clock
+) -> None:
+    """The recorder component writes the equity every interval, fills or not."""
+    assert harness.services.paper is not None
+    recorder = EquityRecorder(harness.services.paper, harness.store, interval=0.05)
+    await say(harness, "/portfolio")  # funds the account: the first snapshot
+    stop = asyncio.Event()
+    task = asyncio.create_task(recorder.run(stop))
+    await asyncio.sleep(0.3)
+    stop.set()
+    await asyncio.wait_for(task, 2)
+    rows = harness.query("SELECT equity FROM equity_snapshot")
+    assert len(rows) >= 4
+    assert {str(equity) for (equity,) in rows} == {"10000"}
