@@ -25,6 +25,17 @@ class Document:
 
 
 @dataclass(frozen=True)
+class RenderLater:
+    """A document made after the reply is committed, outside any transaction, by the
+    renderer registered under `renderer` (a chart, the journal as CSV): slow work never
+    holds the write lock that updates and fills wait for."""
+
+    filename: str
+    renderer: str
+    args: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Reply:
     """Plain data; the transport escapes, formats, splits or attaches it."""
 
@@ -33,3 +44,4 @@ class Reply:
     rows: tuple[tuple[str, str], ...] = ()
     buttons: tuple[Button, ...] = ()
     document: Document | None = None
+    render_later: RenderLater | None = None

@@ -14,12 +14,13 @@ from daemon.commands.registry import Command, CommandCall, CommandError, Registr
 from daemon.config import Settings
 from daemon.money import plain, quantize, total
 from daemon.prices.quotes import age_text
-from daemon.reply import Reply
+from daemon.reply import RenderLater, Reply
 from daemon.store import ledger
 from daemon.store.ledger import FillRecord
 from daemon.trading.desk import PaperDesk, Portfolio
 from daemon.trading.execution import Market, OrderRefused
 from daemon.trading.periods import PERIODS, period_start
+from daemon.trading.renderers import EQUITY_CHART, JOURNAL_CSV
 
 MAX_LEDGER = 50
 
@@ -115,8 +116,14 @@ async def portfolio(call: CommandCall, services: Services) -> Reply:
 async def pnl(call: CommandCall, services: Services) -> Reply:
     desk = desk_of(services)
     period = call.args[0].lower() if call.args else "all"
-    if len(call.args) > 1 or (period not in PERIODS and period != "all"):
-        raise CommandError("Usage: /pnl [day|week|month|all]")
+    if len(call.args) > 1 or (period not in PERIODS and period not in ("all", "chart")):
+        raise CommandError("Usage: /pnl [day|week|month|all|chart]")
+    if period == "chart":
+        desk.portfolio()  # funds the account, so the curve has its first point
+        args = (("since", "1970-01-01T00:00:00"), ("quote", desk.quote))
+        return Reply(
+            title="Paper equity", render_later=RenderLater("equity.png", EQUITY_CHART, args)
+        )
     timezone = services.settings().digest.timezone
     since = period_start(period, call.now, timezone) if period in PERIODS else None
     held = desk.portfolio()
@@ -143,13 +150,15 @@ async def pnl(call: CommandCall, services: Services) -> Reply:
 async def ledger_command(call: CommandCall, services: Services) -> Reply:
     desk = desk_of(services)
     count = 10
+    if call.args == ("csv",) or call.args == ("CSV",):
+        return Reply(title="Paper journal", render_later=RenderLater("journal.csv", JOURNAL_CSV))
     if call.args:
         text = call.args[0]
         if len(call.args) > 1 or not text.isascii() or not text.isdigit():
-            raise CommandError(f"Usage: /ledger [N] (N from 1 to {MAX_LEDGER})")
+            raise CommandError(f"Usage: /ledger [N|csv] (N from 1 to {MAX_LEDGER})")
         count = int(text)
         if not 1 <= count <= MAX_LEDGER:
-            raise CommandError(f"Usage: /ledger [N] (N from 1 to {MAX_LEDGER})")
+            raise CommandError(f"Usage: /ledger [N|csv] (N from 1 to {MAX_LEDGER})")
     entries = desk.journal(count)
     if not entries:
         return Reply(lines=("The journal is empty.",))
@@ -190,8 +199,8 @@ def register(registry: Registry) -> None:
         ("buy", Role.ADMIN, "SYMBOL QTY|$AMOUNT", "paper-buy at the market price", buy),
         ("sell", Role.ADMIN, "SYMBOL QTY|all|N%", "paper-sell at the market price", sell),
         ("portfolio", Role.ADMIN, "", "positions, marks, cash, equity", portfolio),
-        ("pnl", Role.ADMIN, "[day|week|month|all]", "realized and unrealized P&L", pnl),
-        ("ledger", Role.ADMIN, "[N]", "the last journal transactions", ledger_command),
+        ("pnl", Role.ADMIN, "[day|week|month|all|chart]", "P&L, or the equity curve", pnl),
+        ("ledger", Role.ADMIN, "[N|csv]", "the last journal transactions, or all", ledger_command),
     ):
         check = _books_readable if role is Role.ADMIN else None
         registry.add(Command(name, role, usage, description, handler, "paper", check))

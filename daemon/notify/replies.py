@@ -26,11 +26,15 @@ def queue_reply(
     the ids of the items queued."""
     parts = split_message(render(reply))
     calls: list[tuple[str, str, dict[str, Any] | None]] = []  # (kind, text, payload)
-    if reply.document is not None or len(parts) > MAX_PARTS:
+    caption = render(Reply(title=reply.title)) if reply.title else ""
+    later = reply.render_later
+    if later is not None:
+        payload = {"filename": later.filename, "render": later.renderer, "args": dict(later.args)}
+        calls.append(("document", caption, payload))
+    elif reply.document is not None or len(parts) > MAX_PARTS:
         document = reply.document
         filename = document.filename if document else "reply.txt"
         content = document.content if document else render_plain(reply)
-        caption = render(Reply(title=reply.title)) if reply.title else ""
         calls.append(("document", caption, {"filename": filename, "content": content}))
     else:
         calls += [("message", part, None) for part in parts]

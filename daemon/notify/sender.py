@@ -23,11 +23,12 @@ import contextlib
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from loguru import logger
 
+from daemon.notify.rendering import render_document
 from daemon.notify.transport import (
     DeliveryFailed,
     ReceiverGone,
@@ -236,6 +237,9 @@ class NotificationSender:
         try:
             if transport is None:
                 raise Refused(f"no transport for receiver kind {call.receiver.kind!r}")
+            if "render" in call.payload:
+                data = await render_document(call.payload["render"], call.payload.get("args", {}))
+                call = replace(call, payload={**call.payload, "data": data})
             await transport.deliver(call)
         except DeliveryFailed as failure:
             if isinstance(failure, Throttled) and transport is not None:

@@ -55,7 +55,7 @@ class TelegramTransport:
         elif call.kind == "document":
             await bot.send_document(
                 chat_id,
-                document=payload["content"].encode(),
+                document=payload["data"] if "data" in payload else payload["content"].encode(),
                 filename=payload["filename"],
                 caption=text or None,
                 parse_mode=mode,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -158,6 +158,22 @@ def savepoint() -> AbstractContextManager[object]:
     if not db.in_transaction():
         raise OutsideTransaction("a savepoint needs the caller's transaction")
     return db.atomic()  # type: ignore[no-any-return]
+
+
+@contextmanager
+def snapshot_in_this_thread() -> Iterator[None]:
+    """Reads from a worker thread (a document rendered after commit): this thread's own
+    connection (peewee keeps one per thread), one read-only transaction so every read
+    sees the same moment, closed afterwards. It never waits for, nor blocks, the writers
+    on the event loop's connection (SQLite WAL; PostgreSQL MVCC)."""
+    db = database.obj
+    with db.connection_context():
+        sqlite = isinstance(db, peewee.SqliteDatabase)
+        execute("BEGIN DEFERRED" if sqlite else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            yield
+        finally:
+            execute("ROLLBACK")
 
 
 class Store:

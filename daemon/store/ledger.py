@@ -270,3 +270,9 @@ def deposits_since(since: datetime) -> Decimal:
         timestamp(since),
     ).fetchall()
     return total([Decimal(row[0]) for row in rows])
+
+
+def transaction_heads() -> dict[int, tuple[datetime, str]]:
+    """Every journal transaction's time and memo, by id."""
+    rows = execute("SELECT id, created_at, memo FROM ledger_transaction").fetchall()
+    return {int(i): (_moment(at), str(memo)) for i, at, memo in rows}

@@ -164,8 +164,8 @@ async def test_portfolio_pnl_and_ledger(harness: CommandHarness, book: QuoteBook
     assert ledger.splitlines()[0] == "Journal, last 2"
     assert "#1 2026-11-29 12:00 contribution of 10000 USDT" in ledger
     assert "  cash:USDT -5007.5025 USDT" in ledger
-    assert await say(harness, "/ledger 51") == "Usage: /ledger [N] (N from 1 to 50)"
-    assert await say(harness, "/pnl year") == "Usage: /pnl [day|week|month|all]"
+    assert await say(harness, "/ledger 51") == "Usage: /ledger [N|csv] (N from 1 to 50)"
+    assert await say(harness, "/pnl year") == "Usage: /pnl [day|week|month|all|chart]"
 
 
 async def test_price_is_public_and_says_source_age_and_staleness(

@@ -4,12 +4,17 @@ every command has filled exactly once with `tradebotd ledger check` clean."""
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import signal
 import sqlite3
 import subprocess
 import time
+from decimal import Decimal
 from pathlib import Path
+
+from PIL import Image
 
 from daemon.emulator.client import BotControl
 from tests.support.processes import FAST_CONFIG, TRADEBOTD, DaemonProcess, Launch
@@ -42,6 +47,15 @@ id = "BTC/USDT"
 def ask(bot: BotControl, user: int, text: str, count: int) -> str:
     bot.send_text(from_user=user, text=text)
     return str(bot.wait_for_sent(chat_id=user, count=count, timeout=15)[-1]["text"])
+
+
+def document(bot: BotControl, text: str, filename: str) -> bytes:
+    """Send `text` as the admin; the bytes of the document named `filename` it gets."""
+    bot.send_text(from_user=ADMIN, text=text)
+    sent = bot.wait_for_sent(
+        chat_id=ADMIN, where=lambda m: m.get("document", {}).get("file_name") == filename
+    )
+    return bot.file(sent[-1]["document"]["file_id"])
 
 
 def ledger_check(daemon: DaemonProcess) -> subprocess.CompletedProcess[str]:
@@ -78,11 +92,26 @@ def test_commands_fill_answer_and_leave_clean_books(
     assert checked.returncode == 0, checked.stderr
     assert "3 transactions, 13 postings: consistent" in checked.stderr
 
+    # Documents are rendered after commit: the journal as CSV parses back to the books,
+    # the equity curve is a PNG that decodes.
+    journal = document(bot, "/ledger csv", "journal.csv")
+    rows = list(csv.reader(io.StringIO(journal.decode())))
+    assert rows[0] == ["transaction", "created_at", "memo", "account", "commodity", "amount"]
+    stored = daemon.query(
+        "SELECT transaction_id, account, commodity, amount FROM ledger_posting ORDER BY id"
+    )
+    assert [(int(r[0]), r[3], r[4], Decimal(r[5])) for r in rows[1:]] == [
+        (t, a, c, Decimal(str(v))) for t, a, c, v in stored
+    ]
+    with Image.open(io.BytesIO(document(bot, "/pnl chart", "equity.png"))) as chart:
+        chart.verify()
+        assert (chart.format, chart.size) == ("PNG", (800, 400))
+
     # [paper] is built into the broker at start: a reload says so and keeps the old fee.
     daemon.config_path.write_text(paper_config(tmp_path) + "\n[paper]\nfee_bps = 50\n")
     daemon.signal(signal.SIGHUP)
     daemon.wait_for_log(r"reload: \[paper\] changed; it takes effect at the next restart")
-    assert "fee — 5.0025 USDT" in ask(bot, ADMIN, "/buy BTC/USDT 0.1", 4).splitlines()
+    assert "fee — 5.0025 USDT" in ask(bot, ADMIN, "/buy BTC/USDT 0.1", 6).splitlines()
 
 
 def fills(daemon: DaemonProcess) -> dict[str, int]:
