@@ -6,7 +6,13 @@ import json
 import sys
 from pathlib import Path
 
-from bench import daemon_throughput, emulator_throughput, notify_priority, paper_ledger
+from bench import (
+    daemon_throughput,
+    emulator_throughput,
+    notify_priority,
+    paper_commands,
+    paper_ledger,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -17,6 +23,7 @@ def main() -> int:
         "daemon_throughput": daemon_throughput.run(),
         "notify_priority": notify_priority.run(),
         "paper_ledger": paper_ledger.run(),
+        "paper_commands": paper_commands.run(),
     }
     RESULTS.mkdir(exist_ok=True)
     text = json.dumps(figures, indent=2)

@@ -17,7 +17,7 @@ from aiohttp import web
 from daemon.prices.sources.binance import BinanceClient
 from daemon.prices.sources.coingecko import CoinGeckoClient
 from daemon.prices.sources.dexscreener import DexScreenerClient
-from daemon.prices.sources.http import Blocked, SourceError, Throttled
+from daemon.prices.sources.http import Blocked, Client, SourceError, Throttled
 from daemon.prices.sources.kraken import KrakenClient, canonical
 from tests.support.fake_api import FakeApi
 
@@ -52,6 +52,21 @@ async def test_binance_reports_a_bad_symbol_and_prices_the_others(
     assert fetched.rejected == {"NOPEUSDT": "Binance does not know this symbol"}
 
 
+def client_of(kind: str, session: aiohttp.ClientSession, url: str, timeout: float) -> Client:
+    if kind == "binance":
+        return BinanceClient(session, url, timeout)
+    if kind == "coingecko":
+        return CoinGeckoClient(session, url, "usd", timeout)
+    if kind == "kraken":
+        return KrakenClient(session, url, timeout)
+    return DexScreenerClient(session, url, timeout)
+
+
+IDS = {"binance": "BTCUSDT", "coingecko": "bitcoin", "kraken": "XBTUSD",
+       "dexscreener": "ethereum/0x6982508145454ce325ddbe47a25d4ec3d2311933"}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", list(IDS))
 @pytest.mark.parametrize(
     ("status", "headers", "body", "error", "text"),
     [
@@ -61,13 +76,12 @@ async def test_binance_reports_a_bad_symbol_and_prices_the_others(
          "HTTP 451: the source refuses requests from this host's region"),
         (502, {}, "<html>bad gateway</html>", SourceError, "HTTP 502"),
         (200, {}, "<html>not json</html>", SourceError, "HTTP 200 with a body that is not JSON"),
-        (200, {}, {"symbol": "BTCUSDT"}, SourceError,
-         "Binance answered something other than a list of prices"),
     ],
 )  # fmt: skip
-async def test_binance_failures_fall_into_the_feeds_classes(
+async def test_every_source_sorts_its_failures_into_the_feeds_classes(
     api: FakeApi,
     session: aiohttp.ClientSession,
+    kind: str,
     status: int,
     headers: dict[str, str],
     body: Any,
@@ -76,22 +90,47 @@ async def test_binance_failures_fall_into_the_feeds_classes(
 ) -> None:
     api.answer(body, status, headers)
     with pytest.raises(error) as raised:
-        await BinanceClient(session, api.url).fetch(["BTCUSDT"])
+        await client_of(kind, session, api.url, 10.0).fetch([IDS[kind]])
     assert str(raised.value) == text
     if isinstance(raised.value, Throttled):
         assert raised.value.retry_after == float(headers["Retry-After"])
 
 
+@pytest.mark.parametrize(
+    ("kind", "body", "text"),
+    [
+        (
+            "binance",
+            {"symbol": "BTCUSDT"},
+            "Binance answered something other than a list of prices",
+        ),
+        ("coingecko", [], "CoinGecko answered something other than an object"),
+        ("kraken", [], "Kraken answered something other than an object"),
+        ("kraken", {"error": []}, "Kraken answered without a result"),
+        ("dexscreener", {"pairs": None}, "DexScreener answered something other than a list"),
+    ],
+)
+async def test_json_of_the_wrong_shape_is_a_source_error(
+    api: FakeApi, session: aiohttp.ClientSession, kind: str, body: Any, text: str
+) -> None:
+    api.answer(body)
+    with pytest.raises(SourceError) as raised:
+        await client_of(kind, session, api.url, 10.0).fetch([IDS[kind]])
+    assert str(raised.value) == text
+
+
+@pytest.mark.parametrize("kind", list(IDS))
 async def test_a_source_that_does_not_answer_in_time_is_a_source_error(
-    api: FakeApi, session: aiohttp.ClientSession
+    api: FakeApi, session: aiohttp.ClientSession, kind: str
 ) -> None:
     async def stall(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(2)
         return web.json_response([])
 
     api.handler = stall
-    with pytest.raises(SourceError, match=r"no answer within 0\.3s"):
-        await BinanceClient(session, api.url, timeout=0.3).fetch(["BTCUSDT"])
+    with pytest.raises(SourceError) as raised:
+        await client_of(kind, session, api.url, 0.3).fetch([IDS[kind]])
+    assert str(raised.value) == "no answer within 0.3s"
 
 
 async def test_a_price_that_is_not_a_positive_number_is_rejected(
