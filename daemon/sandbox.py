@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 import daemon.features  # noqa: F401  # registers the features' settings sections
 from daemon.config import load_settings
@@ -17,6 +18,32 @@ from daemon.logs import RingBuffer
 
 SANDBOX_TOKEN = "123456:sandbox-token-not-a-real-one"
 SANDBOX_USER = 42
+# Unless TRADEBOTD_CONFIG names a file: moving prices offline, from the shipped
+# synthetic ticks (scripts/make-synthetic-ticks.py) replayed ten times faster.
+SANDBOX_CONFIG = """\
+# written by the sandbox: replayed SYNTHETIC prices, not market data
+[prices]
+poll_interval = 1
+
+[prices.sources.replay]
+speed = 10.0
+
+[[prices.symbols]]
+symbol = "BTC/USDT"
+source = "replay"
+id = "BTC/USDT"
+
+[[prices.symbols]]
+symbol = "ETH/USDT"
+source = "replay"
+id = "ETH/USDT"
+
+[[prices.symbols]]
+symbol = "PEPE/USDT"
+source = "replay"
+id = "PEPE/USDT"
+decimals = 0
+"""
 
 
 def sandbox_environment(environ: Mapping[str, str], port: int) -> dict[str, str]:
@@ -28,6 +55,11 @@ def sandbox_environment(environ: Mapping[str, str], port: int) -> dict[str, str]
     )
     env.setdefault("ADMIN_IDS", str(SANDBOX_USER))
     env.setdefault("STATE_DIRECTORY", "./var/sandbox")
+    if "TRADEBOTD_CONFIG" not in env:
+        config = Path(env["STATE_DIRECTORY"]) / "sandbox.toml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(SANDBOX_CONFIG)
+        env["TRADEBOTD_CONFIG"] = str(config)
     return env
 
 
@@ -39,6 +71,8 @@ def instructions(port: int) -> str:
         f"sandbox: talk to the bot as user {SANDBOX_USER} (an admin here):\n"
         f"  curl -s -X POST {control}/messages \\\n"
         f'       -d \'{{"from": {SANDBOX_USER}, "text": "/status"}}\'\n'
+        f"sandbox: prices are replayed synthetic ticks; try /price BTC/USDT, /buy BTC/USDT 0.01,\n"
+        f"         /portfolio, /pnl chart\n"
         f"sandbox: read its replies:\n"
         f"  curl -s '{control}/sent?chat_id={SANDBOX_USER}'\n"
         f"sandbox: Ctrl-C stops both."

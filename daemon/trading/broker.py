@@ -25,6 +25,7 @@ from daemon.trading.execution import (
     Market,
     Order,
     OrderRefused,
+    Side,
     Terms,
     contribution,
     execute,
@@ -97,7 +98,8 @@ class PaperBroker:
         except LookupError as exc:
             raise OrderRefused(str(exc)) from None
         self.ensure_funded()
-        lots = ledger.open_lots(market.base)
+        # A buy only adds a lot: it need not read the open ones (there may be thousands).
+        lots = ledger.open_lots(market.base) if order.side is Side.SELL else []
         cash = ledger.balance(journal.cash(self._quote), self._quote)
         book = Book(cash, tuple(Lot(lot.id, lot.qty, lot.cost) for lot in lots))
         done = execute(order, market, price, book, self._terms)

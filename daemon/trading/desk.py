@@ -16,7 +16,7 @@ from daemon.store.ledger import FillRecord
 from daemon.trading import journal
 from daemon.trading.broker import PaperBroker
 from daemon.trading.execution import Market, Order, OrderRefused, Side
-from daemon.trading.positions import Position, equity, positions
+from daemon.trading.positions import Position, equity, holdings, positions
 
 
 @dataclass(frozen=True)
@@ -117,16 +117,22 @@ class PaperDesk:
             ledger.record_snapshot(self._clock(), held.equity, held.cash)
 
     def portfolio(self) -> Portfolio:
+        """Positions from the kept balances (holding: asset:X; its open lots' cost:
+        trading:X in the quote currency), not from the lots: one small read."""
         self._broker.ensure_funded()
+        kept = ledger.balances()
+        quote = self.quote
         marks = {}
         for symbol in self._markets:
             latest = self._book.latest(symbol)
             if latest is not None:
                 marks[symbol] = (latest.price, self._book.is_fresh(symbol))
-        held = positions(self._markets.values(), ledger.lot_amounts(), marks)
-        cash = ledger.balance(journal.cash(self.quote), self.quote)
-        contributions = -ledger.balance(journal.CONTRIBUTIONS, self.quote)
-        return Portfolio(self.quote, cash, held, contributions)
+        held = positions(
+            self._markets.values(), holdings(kept, self._markets.values(), quote), marks
+        )
+        cash = kept.get((journal.cash(quote), quote), Decimal(0))
+        contributions = -kept.get((journal.CONTRIBUTIONS, quote), Decimal(0))
+        return Portfolio(quote, cash, held, contributions)
 
     def price(self, symbol: str) -> PriceView:
         quote = self._book.latest(symbol)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from daemon.money import exact, total
+from daemon.trading import journal
 from daemon.trading.execution import Market
 
 
@@ -58,6 +59,20 @@ def positions(
         found.append(Position(market.symbol, market.base, total(qty[market.base]),
                               total(cost[market.base]), mark, fresh))  # fmt: skip
     return tuple(found)
+
+
+def holdings(
+    kept: Mapping[tuple[str, str], Decimal], markets: Iterable[Market], quote: str
+) -> list[tuple[str, Decimal, Decimal]]:
+    """(base, qty, cost) per market held, from the kept balances: the holding is
+    asset:X, its open lots' cost is trading:X in the quote currency (no lot is read)."""
+    found = []
+    for market in markets:
+        qty = kept.get((journal.asset(market.base), market.base), Decimal(0))
+        if qty:
+            found.append((market.base, qty, kept.get((journal.trading(market.base), quote),
+                                                     Decimal(0))))  # fmt: skip
+    return found
 
 
 @exact

@@ -16,7 +16,7 @@ from daemon.store import quotes as stored_quotes
 from daemon.trading import journal
 from daemon.trading.assembly import markets
 from daemon.trading.broker import DEPOSIT_KEY
-from daemon.trading.positions import Position, equity, positions
+from daemon.trading.positions import Position, equity, holdings, positions
 from daemon.trading.settings import PaperSettings
 
 WINDOW = timedelta(hours=24)
@@ -55,7 +55,8 @@ def paper_summary(settings: Settings, now: datetime) -> PaperSummary | None:
         q.symbol: (q.price, (now - q.observed_at).total_seconds() <= max_age.get(q.symbol, 0))
         for q in stored_quotes.load()
     }
-    held = positions(markets(prices, paper).values(), ledger.lot_amounts(), marks)
+    tradable = markets(prices, paper).values()
+    held = positions(tradable, holdings(ledger.balances(), tradable, paper.quote), marks)
     fills = [f for f in ledger.fills_since(now - WINDOW) if f.side != "deposit"]
     # Before the first order the start balance is not posted yet, but it is the account.
     funded = ledger.find_fill(DEPOSIT_KEY) is not None
