@@ -18,7 +18,12 @@ from daemon.lifecycle import EX_TEMPFAIL, EX_UNAVAILABLE, Daemon
 from daemon.logs import RingBuffer, setup_logging
 from daemon.numbers import finite_in_range
 from daemon.store import outbox, schema
-from daemon.store.database import open_database, transaction
+from daemon.store.database import (
+    Database,
+    open_database,
+    snapshot_in_this_thread,
+    transaction,
+)
 from daemon.trading.books import audit_store
 
 LEDGER_SCHEMA = 5  # the schema version that created the books
@@ -183,17 +188,27 @@ def config_check_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _existing_database(settings: Settings, version: int, missing: str) -> Database | None:
+    """The database if its schema is at `version` or later; else None, after logging
+    `missing` (which may name the URL with {})."""
+    db = open_database(settings.database_url)
+    if schema.current_version(db) < version:
+        db.close()
+        logger.error(missing, settings.database_url)
+        return None
+    return db
+
+
 def db_clear_dead_letters_command(args: argparse.Namespace) -> int:
     """Forget the outbox's dead letters (after reading why they failed in /logs)."""
     loaded = _settings_or_exit(require_token=False)
     if isinstance(loaded, int):
         return loaded
     settings, _ring = loaded
-    db = open_database(settings.database_url)
+    db = _existing_database(settings, 1, "db clear-dead-letters: no database at {}")
+    if db is None:
+        return EX_CONFIG
     try:
-        if schema.current_version(db) == 0:
-            logger.error("db clear-dead-letters: no database at {}", settings.database_url)
-            return EX_CONFIG
         with transaction():
             cleared = outbox.clear_dead_letters()
     finally:
@@ -209,12 +224,12 @@ def ledger_check_command(args: argparse.Namespace) -> int:
     if isinstance(loaded, int):
         return loaded
     settings, _ring = loaded
-    db = open_database(settings.database_url)
+    db = _existing_database(settings, LEDGER_SCHEMA, "ledger check: no paper-trading books at {}")
+    if db is None:
+        return EX_CONFIG
     try:
-        if schema.current_version(db) < LEDGER_SCHEMA:
-            logger.error("ledger check: no paper-trading books at {}", settings.database_url)
-            return EX_CONFIG
-        with transaction():  # one snapshot: a running daemon may be posting meanwhile
+        # One read-only snapshot: a running daemon goes on posting, never waiting for it.
+        with snapshot_in_this_thread():
             report = audit_store(settings.section("paper").quote)
     finally:
         db.close()

@@ -18,7 +18,7 @@ from daemon.reply import RenderLater, Reply
 from daemon.store import ledger
 from daemon.store.ledger import FillRecord
 from daemon.trading.desk import PaperDesk, Portfolio
-from daemon.trading.execution import Market, OrderRefused
+from daemon.trading.execution import Market, OrderRefused, Side
 from daemon.trading.periods import PERIODS, period_start
 from daemon.trading.renderers import EQUITY_CHART, JOURNAL_CSV
 
@@ -67,24 +67,23 @@ def fill_reply(market: Market, fill: FillRecord, desk: PaperDesk) -> Reply:
     return Reply(title=title, rows=tuple(rows))
 
 
-async def buy(call: CommandCall, services: Services) -> Reply:
+def _order(call: CommandCall, services: Services, side: Side, usage: str) -> Reply:
     desk = desk_of(services)
-    symbol, amount = _args(call, "SYMBOL QTY|$AMOUNT", 2)
+    symbol, amount = _args(call, usage, 2)
+    place = desk.buy if side is Side.BUY else desk.sell
     try:
-        market, fill = desk.buy(_order_key(call), symbol, amount)
+        market, fill = place(_order_key(call), symbol, amount)
     except OrderRefused as exc:
         raise CommandError(f"Not filled: {exc}") from None
     return fill_reply(market, fill, desk)
+
+
+async def buy(call: CommandCall, services: Services) -> Reply:
+    return _order(call, services, Side.BUY, "SYMBOL QTY|$AMOUNT")
 
 
 async def sell(call: CommandCall, services: Services) -> Reply:
-    desk = desk_of(services)
-    symbol, amount = _args(call, "SYMBOL QTY|all|N%", 2)
-    try:
-        market, fill = desk.sell(_order_key(call), symbol, amount)
-    except OrderRefused as exc:
-        raise CommandError(f"Not filled: {exc}") from None
-    return fill_reply(market, fill, desk)
+    return _order(call, services, Side.SELL, "SYMBOL QTY|all|N%")
 
 
 def _money(value: Decimal | None, quote: str) -> str:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 from urllib.parse import unquote
 
 import peewee
@@ -19,6 +19,8 @@ from daemon.store.fields import POSTGRES_FIELD_TYPES, SQLITE_FIELD_TYPES
 
 # Models bind to this proxy; open_database points it at the real database.
 database = peewee.DatabaseProxy()
+# What open_database returns, named here so that callers need not import peewee.
+Database: TypeAlias = peewee.Database
 
 SQLITE_PRAGMAS = {
     # WAL: readers (the digest, /status) never block the poller's writes.

@@ -26,8 +26,9 @@ class LotRow:
 
 
 @dataclass(frozen=True)
-class FillRecord:
-    id: int
+class NewFill:
+    """A fill (buy, sell) or a deposit as the broker records it."""
+
     key: str
     symbol: str
     side: str  # buy, sell, deposit
@@ -38,24 +39,17 @@ class FillRecord:
     realized: Decimal
     cash_change: Decimal
     cash_after: Decimal
-    transaction_id: int
-    filled_at: datetime
-    # True when the key had filled before and this is that earlier fill, unchanged.
-    replayed: bool = False
 
 
 @dataclass(frozen=True)
-class NewFill:
-    key: str
-    symbol: str
-    side: str
-    qty: Decimal
-    price: Decimal
-    gross: Decimal
-    fee: Decimal
-    realized: Decimal
-    cash_change: Decimal
-    cash_after: Decimal
+class FillRecord(NewFill):
+    """A recorded fill, with where and when it was booked."""
+
+    id: int = 0
+    transaction_id: int = 0
+    filled_at: datetime = datetime.min
+    # True when the key had filled before and this is that earlier fill, unchanged.
+    replayed: bool = False
 
 
 _FILL_COLUMNS = (
@@ -70,8 +64,9 @@ def _moment(value: datetime | str) -> datetime:
 
 def _fill(row: Sequence[Any]) -> FillRecord:
     qty, price, gross, fee, realized, change, after = (to_decimal(v) for v in row[4:11])
-    return FillRecord(int(row[0]), str(row[1]), str(row[2]), str(row[3]), qty, price, gross,
-                      fee, realized, change, after, int(row[11]), _moment(row[12]))  # fmt: skip
+    return FillRecord(str(row[1]), str(row[2]), str(row[3]), qty, price, gross, fee, realized,
+                      change, after, id=int(row[0]), transaction_id=int(row[11]),
+                      filled_at=_moment(row[12]))  # fmt: skip
 
 
 def balance(account: str, commodity: str) -> Decimal:

@@ -20,6 +20,7 @@ import pytest
 
 # What pip inside needs to reach the package index, read-only.
 HOST_FILES = ("/etc/resolv.conf", "/etc/ssl", "/etc/pip.conf")
+BOOT_SECONDS = 180
 
 
 def require_container() -> None:
@@ -67,11 +68,18 @@ class Container:
             stdin=subprocess.DEVNULL,
         )
         self.leader = 0
-        deadline = time.monotonic() + 60
+        # Booting takes 5-20 s here; a loaded CI machine has been seen to need more than a
+        # minute before every start job ended.
+        deadline = time.monotonic() + BOOT_SECONDS
+        state = "no leader yet"
         while True:
             if self.nspawn.poll() is not None or time.monotonic() > deadline:
+                jobs = self.run("systemctl list-jobs", check=False).stdout if self.leader else ""
                 self.stop()
-                raise RuntimeError(f"container did not boot:\n{self.log.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"container did not boot (state {state!r}; jobs: {jobs.strip()!r}):\n"
+                    f"{self.log.read_text()[-3000:]}"
+                )
             if not self.leader:
                 children = subprocess.run(
                     ["pgrep", "-P", str(self.nspawn.pid)], capture_output=True, text=True
