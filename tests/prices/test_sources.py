@@ -5,7 +5,9 @@ Prices arrive as exact decimals."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import time
 from datetime import datetime
 from decimal import Decimal as D
 from typing import Any
@@ -213,10 +215,20 @@ async def test_dexscreener_takes_the_most_liquid_pair_and_says_which(
     assert api.requests[0].path == f"/tokens/v1/ethereum/{token},{other.split('/')[1]}"
 
 
-async def test_dexscreener_asks_at_most_30_addresses_a_call(
+async def test_dexscreener_asks_at_most_30_addresses_a_call_300_calls_a_minute(
     api: FakeApi, session: aiohttp.ClientSession
 ) -> None:
+    """65 tokens: three calls (30, 30, 5), spaced at least 0.2 s apart."""
     api.answer([])
     tokens = [f"bsc/0x{n:040x}" for n in range(65)]
+    called: list[float] = []
+
+    async def respond(request: web.Request) -> web.StreamResponse:
+        called.append(time.monotonic())
+        return web.json_response([])
+
+    api.handler = respond
     await DexScreenerClient(session, api.url).fetch(tokens)
     assert [len(r.path.rsplit("/", 1)[1].split(",")) for r in api.requests] == [30, 30, 5]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(called)]
+    assert min(gaps) >= 0.19

@@ -5,8 +5,10 @@ says which pair that was. Prices are strings. An id is "chainId/tokenAddress".""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +17,8 @@ import aiohttp
 from daemon.prices.sources.http import Fetched, Price, SourceError, get_json, read_price
 
 MAX_ADDRESSES = 30
+# 300 requests a minute: however many tokens are listed, calls are spaced this far apart.
+MIN_GAP = 60.0 / 300
 
 
 def _same(a: str, b: str) -> bool:
@@ -31,10 +35,18 @@ def _liquidity(pair: dict[str, Any]) -> Decimal:
 class DexScreenerClient:
     kind = "dexscreener"
 
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, timeout: float = 10.0):
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        timeout: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._session = session
         self._base = base_url.rstrip("/")
         self._timeout = timeout
+        self._clock = clock
+        self._last_call = -MIN_GAP
 
     async def fetch(self, ids: Sequence[str]) -> Fetched:
         fetched = Fetched()
@@ -49,6 +61,8 @@ class DexScreenerClient:
             for start in range(0, len(addresses), MAX_ADDRESSES):
                 batch = addresses[start : start + MAX_ADDRESSES]
                 url = f"{self._base}/tokens/v1/{chain}/{','.join(batch)}"
+                await asyncio.sleep(max(0.0, self._last_call + MIN_GAP - self._clock()))
+                self._last_call = self._clock()
                 _, pairs = await get_json(self._session, url, {}, self._timeout)
                 if not isinstance(pairs, list):
                     raise SourceError("DexScreener answered something other than a list")
