@@ -23,6 +23,27 @@ HOST_FILES = ("/etc/resolv.conf", "/etc/ssl", "/etc/pip.conf")
 BOOT_SECONDS = 180
 
 
+def container_init(nspawn: int) -> int:
+    """The container's PID 1 as the host sees it (0 while there is none yet): the
+    descendant of systemd-nspawn whose last NSpid is 1. Its first child is not it: nspawn
+    forks an intermediate process first, and entering that one's namespaces reaches no
+    systemd (seen as an empty `systemctl is-system-running` until the deadline)."""
+    todo = [nspawn]
+    while todo:
+        pid = todo.pop()
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            continue
+        nspids = next((line.split()[1:] for line in status.splitlines()
+                       if line.startswith("NSpid:")), [])  # fmt: skip
+        if pid != nspawn and len(nspids) > 1 and nspids[-1] == "1":
+            return pid
+        todo += [int(child) for child in children]
+    return 0
+
+
 def require_container() -> None:
     """Fail when a container cannot be booted, unless E2E=0 says to skip (and why)."""
     missing = [
@@ -81,12 +102,10 @@ class Container:
                     f"{self.log.read_text()[-3000:]}"
                 )
             if not self.leader:
-                children = subprocess.run(
-                    ["pgrep", "-P", str(self.nspawn.pid)], capture_output=True, text=True
-                ).stdout.split()
-                self.leader = int(children[0]) if children else 0
+                self.leader = container_init(self.nspawn.pid)
             if self.leader:
-                state = self.run("systemctl is-system-running", check=False).stdout.strip()
+                answer = self.run("systemctl is-system-running", check=False)
+                state = (answer.stdout or answer.stderr).strip()
                 if state in ("running", "degraded"):
                     return
             time.sleep(0.25)
