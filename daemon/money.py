@@ -26,7 +26,6 @@ from typing import ParamSpec, TypeVar
 MONEY_CONTEXT = Context(prec=80, traps=[InvalidOperation, DivisionByZero, Overflow])
 P = ParamSpec("P")
 R = TypeVar("R")
-MAX_DECIMALS = 18
 # Beyond these an order is a typo or an attack, not a trade.
 MAX_UNITS = Decimal(10) ** 15
 
@@ -76,12 +75,6 @@ def quantize(amount: Decimal, decimals: int) -> Decimal:
     """`amount` rounded half-even to `decimals` places (the only rounding there is)."""
     with localcontext(MONEY_CONTEXT):
         return amount.quantize(step(decimals), rounding=ROUND_HALF_EVEN)
-
-
-def has_at_most(amount: Decimal, decimals: int) -> bool:
-    """True when `amount` needs no more than `decimals` places."""
-    exponent = amount.normalize(MONEY_CONTEXT).as_tuple().exponent
-    return isinstance(exponent, int) and -exponent <= decimals
 
 
 def multiply(a: Decimal, b: Decimal) -> Decimal:

@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 from daemon.commands.registry import Command, CommandCall, CommandError, Registry, Role, Services
 from daemon.config import Settings
-from daemon.money import plain, quantize, total
+from daemon.money import plain, quantize
+from daemon.numbers import ascii_int
 from daemon.prices.quotes import age_text
 from daemon.reply import RenderLater, Reply
 from daemon.store import ledger
-from daemon.store.ledger import FillRecord
-from daemon.trading.desk import PaperDesk, Portfolio
-from daemon.trading.execution import Market, OrderRefused, Side
+from daemon.trading.desk import PaperDesk, Placed, Portfolio, fills_since
+from daemon.trading.execution import OrderRefused, Side
 from daemon.trading.periods import PERIODS, period_start
 from daemon.trading.renderers import EQUITY_CHART, JOURNAL_CSV
 
@@ -50,8 +50,9 @@ def _order_key(call: CommandCall) -> str:
     return f"command:{call.origin}"
 
 
-def fill_reply(market: Market, fill: FillRecord, desk: PaperDesk) -> Reply:
-    base, quote = market.base, market.quote
+def fill_reply(placed: Placed) -> Reply:
+    fill, after = placed.fill, placed.portfolio
+    base, quote = placed.market.base, placed.market.quote
     title = "Already filled (this order was seen before)" if fill.replayed else "Filled"
     rows = [
         ("order", f"{fill.side} {plain(fill.qty)} {base} at {plain(fill.price)} {quote}"),
@@ -60,10 +61,9 @@ def fill_reply(market: Market, fill: FillRecord, desk: PaperDesk) -> Reply:
     ]
     if fill.side == "sell":
         rows.append(("realized P&L", f"{plain(fill.realized)} {quote} (before fees)"))
-    portfolio = desk.portfolio()
-    held = next((p for p in portfolio.positions if p.symbol == market.symbol), None)
+    held = after.position(placed.market.symbol)
     rows.append(("position", f"{plain(held.qty) if held else '0'} {base}"))
-    rows.append(("cash", f"{plain(portfolio.cash)} {quote}"))
+    rows.append(("cash", f"{plain(after.cash)} {quote}"))
     return Reply(title=title, rows=tuple(rows))
 
 
@@ -72,10 +72,10 @@ def _order(call: CommandCall, services: Services, side: Side, usage: str) -> Rep
     symbol, amount = _args(call, usage, 2)
     place = desk.buy if side is Side.BUY else desk.sell
     try:
-        market, fill = place(_order_key(call), symbol, amount)
+        placed = place(_order_key(call), symbol, amount)
     except OrderRefused as exc:
         raise CommandError(f"Not filled: {exc}") from None
-    return fill_reply(market, fill, desk)
+    return fill_reply(placed)
 
 
 async def buy(call: CommandCall, services: Services) -> Reply:
@@ -126,20 +126,16 @@ async def pnl(call: CommandCall, services: Services) -> Reply:
     timezone = services.settings().digest.timezone
     since = period_start(period, call.now, timezone) if period in PERIODS else None
     held = desk.portfolio()
-    realized, fees, fills = desk.realized_since(since)
-    unrealized = [p.unrealized for p in held.positions]
-    known = [u for u in unrealized if u is not None]
-    open_pnl = total(known) if len(known) == len(unrealized) else None
-    equity = held.equity
-    change = None if equity is None else desk.change_since(since, equity)
+    fills = fills_since(since)
+    change = desk.change_since(since, held)
     quote = desk.quote
     rows = (
-        ("equity now", _money(equity, quote)),
+        ("equity now", _money(held.equity, quote)),
         ("gained", _money(change, quote) + ("" if since else " (money put in left out)")),
-        ("realized (closed lots)", f"{plain(realized)} {quote}"),
-        ("fees paid", f"{plain(fees)} {quote}"),
-        ("unrealized (open now)", _money(open_pnl, quote)),
-        ("fills", str(fills)),
+        ("realized (closed lots)", f"{plain(fills.realized)} {quote}"),
+        ("fees paid", f"{plain(fills.fees)} {quote}"),
+        ("unrealized (open now)", _money(held.unrealized, quote)),
+        ("fills", str(fills.count)),
     )
     if since is None:
         return Reply(title="P&L, all time", rows=rows)
@@ -152,12 +148,10 @@ async def ledger_command(call: CommandCall, services: Services) -> Reply:
     if call.args == ("csv",) or call.args == ("CSV",):
         return Reply(title="Paper journal", render_later=RenderLater("journal.csv", JOURNAL_CSV))
     if call.args:
-        text = call.args[0]
-        if len(call.args) > 1 or not text.isascii() or not text.isdigit():
+        asked = ascii_int(call.args[0], 1, MAX_LEDGER) if len(call.args) == 1 else None
+        if asked is None:
             raise CommandError(f"Usage: /ledger [N|csv] (N from 1 to {MAX_LEDGER})")
-        count = int(text)
-        if not 1 <= count <= MAX_LEDGER:
-            raise CommandError(f"Usage: /ledger [N|csv] (N from 1 to {MAX_LEDGER})")
+        count = asked
     entries = desk.journal(count)
     if not entries:
         return Reply(lines=("The journal is empty.",))

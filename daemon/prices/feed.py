@@ -60,7 +60,6 @@ def build_clients(settings: PricesSettings, session: aiohttp.ClientSession) -> d
 class SourceState:
     error: str = ""
     rejected: dict[str, str] = field(default_factory=dict)
-    polls: int = 0
 
 
 class PriceFeed:
@@ -147,7 +146,6 @@ class PriceFeed:
         if state.error:
             logger.info("prices: {} answers again", kind)
         state.error = ""
-        state.polls += 1
         if fetched.rejected != state.rejected:
             for source_id, reason in sorted(fetched.rejected.items()):
                 logger.warning("prices: {} dropped {}: {}", kind, source_id, reason)

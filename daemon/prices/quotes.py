@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 
@@ -95,5 +95,9 @@ class QuoteBook:
     def stale_symbols(self) -> list[str]:
         return [symbol for symbol in self.symbols if not self.is_fresh(symbol)]
 
-    def max_age(self, symbol: str) -> timedelta:
-        return timedelta(seconds=self._max_age[symbol.upper()])
+    def marks(self) -> dict[str, tuple[Decimal, bool]]:
+        """Each symbol's latest price, fresh or not, and whether it is fresh: what
+        positions are valued at."""
+        return {
+            symbol: (quote.price, self.is_fresh(symbol)) for symbol, quote in self._latest.items()
+        }

@@ -162,6 +162,10 @@ class PricesSettings:
         configured = getattr(getattr(self.sources, kind), "poll_interval", None)
         return float(configured) if configured is not None else self.poll_interval
 
+    def max_ages(self) -> dict[str, float]:
+        """Each symbol's max age: its source's, or the section's."""
+        return {s.name: self.source_max_age(s.source) for s in self.symbols}
+
     def source_max_age(self, kind: str) -> float:
         configured = getattr(self.sources, kind).max_age
         return float(configured) if configured is not None else self.max_age

@@ -122,6 +122,12 @@ def timestamp(moment: datetime) -> str:
     return moment.isoformat(" ")
 
 
+def read_timestamp(value: datetime | str) -> datetime:
+    """A timestamp column as a hand-written SELECT returns it: the stored text on SQLite,
+    a datetime from psycopg2."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
 def sqlite_path(url: str) -> Path | None:
     return Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
 

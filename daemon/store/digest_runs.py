@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from daemon.store.database import execute, timestamp
+from daemon.store.database import execute, read_timestamp, timestamp
 
 
 @dataclass(frozen=True)
@@ -19,8 +19,7 @@ def find(period: str) -> DigestSent | None:
     row = execute("SELECT sent_at, recipients FROM digest_run WHERE period = ?", period).fetchone()
     if row is None:
         return None
-    sent_at = row[0] if isinstance(row[0], datetime) else datetime.fromisoformat(row[0])
-    return DigestSent(period, sent_at, int(row[1]))
+    return DigestSent(period, read_timestamp(row[0]), int(row[1]))
 
 
 def record(period: str, now: datetime, recipients: int) -> None:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from daemon.money import exact, total
-from daemon.store.database import execute, timestamp
+from daemon.store.database import execute, read_timestamp, timestamp
 from daemon.store.fields import decimal_text, to_decimal
 
 ZERO = Decimal(0)
@@ -58,15 +58,11 @@ _FILL_COLUMNS = (
 )
 
 
-def _moment(value: datetime | str) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-
-
 def _fill(row: Sequence[Any]) -> FillRecord:
     qty, price, gross, fee, realized, change, after = (to_decimal(v) for v in row[4:11])
     return FillRecord(str(row[1]), str(row[2]), str(row[3]), qty, price, gross, fee, realized,
                       change, after, id=int(row[0]), transaction_id=int(row[11]),
-                      filled_at=_moment(row[12]))  # fmt: skip
+                      filled_at=read_timestamp(row[12]))  # fmt: skip
 
 
 def balance(account: str, commodity: str) -> Decimal:
@@ -227,7 +223,7 @@ def last_transactions(count: int) -> list[TransactionRow]:
     ).fetchall():
         postings.setdefault(int(transaction_id), []).append((account, commodity, Decimal(amount)))
     return [
-        TransactionRow(int(i), _moment(at), memo, tuple(postings.get(int(i), [])))
+        TransactionRow(int(i), read_timestamp(at), memo, tuple(postings.get(int(i), [])))
         for i, at, memo in reversed(heads)
     ]
 
@@ -256,7 +252,7 @@ def equity_history(since: datetime) -> list[tuple[datetime, Decimal]]:
         "SELECT taken_at, equity FROM equity_snapshot WHERE taken_at >= ? ORDER BY taken_at, id",
         timestamp(since),
     ).fetchall()
-    return [(_moment(at), Decimal(value)) for at, value in rows]
+    return [(read_timestamp(at), Decimal(value)) for at, value in rows]
 
 
 def deposits_since(since: datetime) -> Decimal:
@@ -270,4 +266,4 @@ def deposits_since(since: datetime) -> Decimal:
 def transaction_heads() -> dict[int, tuple[datetime, str]]:
     """Every journal transaction's time and memo, by id."""
     rows = execute("SELECT id, created_at, memo FROM ledger_transaction").fetchall()
-    return {int(i): (_moment(at), str(memo)) for i, at, memo in rows}
+    return {int(i): (read_timestamp(at), str(memo)) for i, at, memo in rows}

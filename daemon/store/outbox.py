@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
-from daemon.store.database import execute, timestamp
+from daemon.store.database import execute, read_timestamp, timestamp
 from daemon.store.models import OutboxMessage
 
 TELEGRAM = "telegram"
@@ -227,8 +227,7 @@ def dead_letter_summary() -> DeadLetters:
 
 
 def _as_datetime(value: datetime | str | None) -> datetime | None:
-    # Raw selects return the stored text on SQLite.
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
+    return None if value is None else read_timestamp(value)
 
 
 def clear_dead_letters() -> int:

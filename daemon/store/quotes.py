@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from daemon.store.database import execute, timestamp
+from daemon.store.database import execute, read_timestamp, timestamp
 from daemon.store.fields import decimal_text
 
 
@@ -17,10 +17,6 @@ class StoredQuote:
     source: str
     observed_at: datetime
     received_at: datetime
-
-
-def _moment(value: datetime | str) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def save(quotes: list[StoredQuote]) -> None:
@@ -43,6 +39,8 @@ def load() -> list[StoredQuote]:
         "SELECT symbol, price, source, observed_at, received_at FROM price_quote ORDER BY symbol"
     ).fetchall()
     return [
-        StoredQuote(symbol, Decimal(price), source, _moment(observed), _moment(received))
+        StoredQuote(
+            symbol, Decimal(price), source, read_timestamp(observed), read_timestamp(received)
+        )
         for symbol, price, source, observed, received in rows
     ]

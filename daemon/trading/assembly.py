@@ -38,6 +38,14 @@ def markets(prices: PricesSettings, paper: PaperSettings) -> dict[str, Market]:
     }
 
 
+def last_known_quotes() -> list[Quote]:
+    """The quotes the feed stored, one per symbol."""
+    return [
+        Quote(q.symbol, q.price, q.source, q.observed_at, q.received_at)
+        for q in stored_quotes.load()
+    ]
+
+
 def assemble(
     settings: Settings, store: Store, clock: Callable[[], datetime]
 ) -> PaperTrading | None:
@@ -46,13 +54,10 @@ def assemble(
     paper: PaperSettings = settings.section("paper")
     if not prices.symbols:
         return None
-    book = QuoteBook({s.name: prices.source_max_age(s.source) for s in prices.symbols}, clock)
-    book.restore(
-        Quote(q.symbol, q.price, q.source, q.observed_at, q.received_at)
-        for q in stored_quotes.load()
-    )
+    book = QuoteBook(prices.max_ages(), clock)
+    book.restore(last_known_quotes())
     tradable = markets(prices, paper)
     broker = PaperBroker(tradable, paper.quote, paper.start_balance, paper.terms(), book, clock)
-    desk = PaperDesk(broker, book, tradable, clock)
+    desk = PaperDesk(broker, book, clock)
     feed = PriceFeed(prices, book, store, clock)
     return PaperTrading(desk, feed, book, EquityRecorder(desk, store))

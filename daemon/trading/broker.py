@@ -15,7 +15,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from daemon.money import plain
 from daemon.store import events, ledger
 from daemon.store.ledger import FillRecord, NewFill
 from daemon.trading import journal
@@ -66,6 +65,11 @@ class PaperBroker:
     @property
     def quote(self) -> str:
         return self._quote
+
+    @property
+    def markets(self) -> Mapping[str, Market]:
+        """The tradable markets by upper-case symbol."""
+        return self._markets
 
     def market(self, symbol: str) -> Market:
         market = self._markets.get(symbol.upper())
@@ -120,11 +124,3 @@ def _rows(postings: tuple[journal.Posting, ...]) -> list[tuple[str, str, Decimal
 def _new_fill(fill: Fill) -> NewFill:
     amounts = (fill.qty, fill.price, fill.gross, fill.fee, fill.realized, fill.cash_change)
     return NewFill(fill.key, fill.market.symbol, fill.side.value, *amounts, fill.cash_after)
-
-
-def describe_fill(record: FillRecord, base: str, quote: str) -> str:
-    """One line for replies and logs: what filled, at what price, for what fee."""
-    return (
-        f"{record.side} {plain(record.qty)} {base} at {plain(record.price)} {quote}, "
-        f"fee {plain(record.fee)} {quote}"
-    )

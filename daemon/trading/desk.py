@@ -4,7 +4,7 @@ OrderRefused with the reason; everything runs in the caller's transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +16,7 @@ from daemon.store.ledger import FillRecord
 from daemon.trading import journal
 from daemon.trading.broker import PaperBroker
 from daemon.trading.execution import Market, Order, OrderRefused, Side
-from daemon.trading.positions import Position, equity, holdings, positions
+from daemon.trading.positions import Position, equity, holdings, positions, unrealized_total
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,22 @@ class Portfolio:
     def equity(self) -> Decimal | None:
         """Cash plus holdings at their marks; None while a holding has no price."""
         return equity(self.cash, self.positions)
+
+    @property
+    def unrealized(self) -> Decimal | None:
+        return unrealized_total(self.positions)
+
+    def position(self, symbol: str) -> Position | None:
+        return next((p for p in self.positions if p.symbol == symbol), None)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """An order's fill and the account just after it."""
+
+    market: Market
+    fill: FillRecord
+    portfolio: Portfolio
 
 
 @dataclass(frozen=True)
@@ -48,17 +64,26 @@ class JournalEntry:
     postings: tuple[journal.Posting, ...]
 
 
+@dataclass(frozen=True)
+class Fills:
+    """What the fills of a while add up to."""
+
+    realized: Decimal  # of the lots they closed, before fees
+    fees: Decimal
+    count: int
+
+
+def fills_since(since: datetime | None) -> Fills:
+    """The buys' and sells' totals since `since` (all time: None); deposits left out."""
+    fills = [f for f in ledger.fills_since(since or datetime.min) if f.side != "deposit"]
+    return Fills(total([f.realized for f in fills]), total([f.fee for f in fills]), len(fills))
+
+
 class PaperDesk:
-    def __init__(
-        self,
-        broker: PaperBroker,
-        book: QuoteBook,
-        markets: Mapping[str, Market],
-        clock: Callable[[], datetime],
-    ):
+    def __init__(self, broker: PaperBroker, book: QuoteBook, clock: Callable[[], datetime]):
         self._broker = broker
         self._book = book
-        self._markets = {symbol.upper(): market for symbol, market in markets.items()}
+        self._markets = broker.markets
         self._clock = clock
 
     @property
@@ -66,8 +91,7 @@ class PaperDesk:
         return self._broker.quote
 
     def market(self, symbol: str) -> Market:
-        known = self._book.latest(symbol) is not None or symbol.upper() in self._book.symbols
-        if symbol.upper() not in self._markets and known:
+        if symbol.upper() not in self._markets and symbol.upper() in self._book.symbols:
             quote = symbol.upper().split("/")[-1]
             raise OrderRefused(
                 f"{symbol.upper()} is watch-only: quoted in {quote}, the paper account in "
@@ -75,7 +99,7 @@ class PaperDesk:
             )
         return self._broker.market(symbol)
 
-    def buy(self, key: str, symbol: str, amount: str) -> tuple[Market, FillRecord]:
+    def buy(self, key: str, symbol: str, amount: str) -> Placed:
         """`amount`: a quantity of the base asset, or `$N` to spend N of the quote
         currency, fee included."""
         market = self.market(symbol)
@@ -86,9 +110,9 @@ class PaperDesk:
                 order = Order(key, market.symbol, Side.BUY, qty=read_amount(amount, "quantity"))
         except AmountError as exc:
             raise OrderRefused(str(exc)) from None
-        return market, self._filled(order)
+        return self._place(market, order)
 
-    def sell(self, key: str, symbol: str, amount: str) -> tuple[Market, FillRecord]:
+    def sell(self, key: str, symbol: str, amount: str) -> Placed:
         """`amount`: a quantity, `all`, or `N%` of the holding."""
         market = self.market(symbol)
         try:
@@ -101,18 +125,21 @@ class PaperDesk:
                 order = Order(key, market.symbol, Side.SELL, qty=read_amount(amount, "quantity"))
         except AmountError as exc:
             raise OrderRefused(str(exc)) from None
-        return market, self._filled(order)
+        return self._place(market, order)
 
-    def _filled(self, order: Order) -> FillRecord:
+    def _place(self, market: Market, order: Order) -> Placed:
         fill = self._broker.fill(order)
+        after = self.portfolio()
         if not fill.replayed:
-            self.snapshot()
-        return fill
+            self._record(after)
+        return Placed(market, fill, after)
 
     def snapshot(self) -> None:
-        """Record the equity now (every fill, and periodically), for /pnl's periods; not
-        while a holding has no price at all."""
-        held = self.portfolio()
+        """Record the equity now (every fill, and periodically), for /pnl's periods."""
+        self._record(self.portfolio())
+
+    def _record(self, held: Portfolio) -> None:
+        # Not while a holding has no price at all.
         if held.equity is not None:
             ledger.record_snapshot(self._clock(), held.equity, held.cash)
 
@@ -122,14 +149,8 @@ class PaperDesk:
         self._broker.ensure_funded()
         kept = ledger.balances()
         quote = self.quote
-        marks = {}
-        for symbol in self._markets:
-            latest = self._book.latest(symbol)
-            if latest is not None:
-                marks[symbol] = (latest.price, self._book.is_fresh(symbol))
-        held = positions(
-            self._markets.values(), holdings(kept, self._markets.values(), quote), marks
-        )
+        tradable = self._markets.values()
+        held = positions(tradable, holdings(kept, tradable, quote), self._book.marks())
         cash = kept.get((journal.cash(quote), quote), Decimal(0))
         contributions = -kept.get((journal.CONTRIBUTIONS, quote), Decimal(0))
         return Portfolio(quote, cash, held, contributions)
@@ -146,21 +167,15 @@ class PaperDesk:
         return PriceView(quote, age, self._book.is_fresh(symbol), symbol.upper() in self._markets)
 
     @exact
-    def change_since(self, since: datetime | None, equity_now: Decimal) -> Decimal:
-        """Equity gained since `since` (all time: None), money put in left out."""
+    def change_since(self, since: datetime | None, held: Portfolio) -> Decimal | None:
+        """Equity gained since `since` (all time: None), money put in left out; None
+        while a holding has no price."""
+        if held.equity is None:
+            return None
         if since is None:
-            return equity_now + ledger.balance(journal.CONTRIBUTIONS, self.quote)
+            return held.equity - held.contributions
         before = ledger.equity_at(since)
-        return equity_now - (before or Decimal(0)) - ledger.deposits_since(since)
-
-    def realized_since(self, since: datetime | None) -> tuple[Decimal, Decimal, int]:
-        """(realized P&L of lots closed, fees paid, fills) since `since` (all: None)."""
-        fills = [f for f in ledger.fills_since(since or datetime.min) if f.side != "deposit"]
-        return (
-            total([f.realized for f in fills]),
-            total([f.fee for f in fills]),
-            len(fills),
-        )
+        return held.equity - (before or Decimal(0)) - ledger.deposits_since(since)
 
     def journal(self, count: int) -> list[JournalEntry]:
         return [

@@ -76,6 +76,14 @@ def holdings(
 
 
 @exact
+def unrealized_total(held: Iterable[Position]) -> Decimal | None:
+    """The open positions' unrealized P&L together; None while one has no price."""
+    values = [p.unrealized for p in held]
+    known = [v for v in values if v is not None]
+    return total(known) if len(known) == len(values) else None
+
+
+@exact
 def equity(cash: Decimal, held: Iterable[Position]) -> Decimal | None:
     """Cash plus holdings at their marks; None while a holding has no price."""
     values = [p.value for p in held]

@@ -21,13 +21,11 @@ class EquityRecorder:
         self._desk = desk
         self._store = store
         self._interval = interval
-        self._taken = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         while not await pause(stop, self._interval):
             async with self._store.transaction():
                 self._desk.snapshot()
-            self._taken += 1
 
     def health(self) -> str | None:
         return None  # the price feed's row says whether marks are fresh

@@ -9,14 +9,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from daemon.config import Settings
-from daemon.money import total
+from daemon.prices.quotes import QuoteBook
 from daemon.prices.settings import PricesSettings
 from daemon.store import ledger
-from daemon.store import quotes as stored_quotes
 from daemon.trading import journal
-from daemon.trading.assembly import markets
+from daemon.trading.assembly import last_known_quotes, markets
 from daemon.trading.broker import DEPOSIT_KEY
-from daemon.trading.positions import Position, equity, holdings, positions
+from daemon.trading.desk import fills_since
+from daemon.trading.positions import Position, equity, holdings, positions, unrealized_total
 from daemon.trading.settings import PaperSettings
 
 WINDOW = timedelta(hours=24)
@@ -34,9 +34,7 @@ class PaperSummary:
 
     @property
     def unrealized(self) -> Decimal | None:
-        values = [p.unrealized for p in self.positions]
-        known = [v for v in values if v is not None]
-        return total(known) if len(known) == len(values) else None
+        return unrealized_total(self.positions)
 
     def ranked(self) -> list[Position]:
         """Open positions with a price, best unrealized P&L first."""
@@ -50,14 +48,13 @@ def paper_summary(settings: Settings, now: datetime) -> PaperSummary | None:
     paper: PaperSettings = settings.section("paper")
     if not prices.symbols:
         return None
-    max_age = {s.name: prices.source_max_age(s.source) for s in prices.symbols}
-    marks = {
-        q.symbol: (q.price, (now - q.observed_at).total_seconds() <= max_age.get(q.symbol, 0))
-        for q in stored_quotes.load()
-    }
+    # The stored quotes, judged fresh or stale by the live book's rule as of now.
+    book = QuoteBook(prices.max_ages(), lambda: now)
+    for quote in last_known_quotes():
+        book.update(quote)
     tradable = markets(prices, paper).values()
-    held = positions(tradable, holdings(ledger.balances(), tradable, paper.quote), marks)
-    fills = [f for f in ledger.fills_since(now - WINDOW) if f.side != "deposit"]
+    held = positions(tradable, holdings(ledger.balances(), tradable, paper.quote), book.marks())
+    fills = fills_since(now - WINDOW)
     # Before the first order the start balance is not posted yet, but it is the account.
     funded = ledger.find_fill(DEPOSIT_KEY) is not None
     cash = ledger.balance(journal.cash(paper.quote), paper.quote) if funded else paper.start_balance
@@ -65,8 +62,8 @@ def paper_summary(settings: Settings, now: datetime) -> PaperSummary | None:
         paper.quote,
         cash,
         equity(cash, held),
-        total([f.realized for f in fills]),
-        total([f.fee for f in fills]),
-        len(fills),
+        fills.realized,
+        fills.fees,
+        fills.count,
         held,
     )

@@ -59,7 +59,7 @@ def harness(tmp_path: Path, book: QuoteBook, clock: Clock) -> CommandHarness:
 
     def desk(store: Store) -> PaperDesk:
         broker = PaperBroker(tradable, "USDT", D("10000"), paper.terms(), book, clock)
-        return PaperDesk(broker, book, tradable, clock)
+        return PaperDesk(broker, book, clock)
 
     return make_harness(tmp_path, admin_ids=str(ADMIN), paper=desk)
 
