@@ -151,19 +151,18 @@ class PriceFeed:
                 logger.warning("prices: {} dropped {}: {}", kind, source_id, reason)
         state.rejected = dict(fetched.rejected)
         now = self._clock()
-        changed = []
+        kept = []
         for source_id, price in fetched.prices.items():
             symbol = asked[source_id]
             quote = Quote(symbol.name, price.price, kind, price.observed_at or now, now,
                           price.detail)  # fmt: skip
-            previous = self._book.latest(symbol.name)
-            kept = self._book.update(quote)
-            if kept and (previous is None or previous.price != quote.price):
-                changed.append(stored_quotes.StoredQuote(quote.symbol, quote.price, kind,
-                                                         quote.observed_at, now))  # fmt: skip
-        if changed:
+            if self._book.update(quote):
+                kept.append(stored_quotes.StoredQuote(quote.symbol, quote.price, kind,
+                                                      quote.observed_at, now))  # fmt: skip
+        # Every kept quote, moved or not: the digest judges freshness by what is stored.
+        if kept:
             async with self._store.transaction():
-                stored_quotes.save(changed)
+                stored_quotes.save(kept)
 
     def health(self) -> str | None:
         if not self._settings.symbols:

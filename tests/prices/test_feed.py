@@ -195,3 +195,30 @@ async def test_a_429_is_waited_out_as_long_as_it_says(api: FakeApi, store: Store
         "WARN: stale BTC/USDT; binance: HTTP 429: rate limited; asking again in 30s"
     )
     assert json.loads(api.requests[0].query["symbols"]) == ["BTCUSDT"]
+
+
+async def test_a_steady_price_is_stored_with_its_latest_observation(
+    api: FakeApi, store: Store
+) -> None:
+    """The stored quote is what the digest values positions at and judges fresh: a price
+    that did not move since the last poll is still stored as seen now, not as first seen."""
+    api.answer([{"symbol": "BTCUSDT", "price": "60100.25"}])
+    prices = settings(SymbolSettings("BTC/USDT", "binance", "BTCUSDT"))
+    clock = Clock()
+    book = QuoteBook({"BTC/USDT": 5.0}, clock)
+
+    def clients(session: aiohttp.ClientSession) -> dict[str, Client]:
+        return {"binance": BinanceClient(session, api.url)}
+
+    feed = PriceFeed(prices, book, store, clock, clients)
+    stop = asyncio.Event()
+    task = asyncio.create_task(feed.run(stop))
+    await asyncio.sleep(0.2)
+    clock.now = T0 + timedelta(seconds=30)
+    await asyncio.sleep(0.2)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    later = T0 + timedelta(seconds=30)
+    assert stored_quotes.load() == [
+        stored_quotes.StoredQuote("BTC/USDT", D("60100.25"), "binance", later, later)
+    ]
