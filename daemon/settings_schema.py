@@ -62,9 +62,9 @@ def text(check: Callable[[str], None] | None = None, secret: bool = False, doc: 
 
 
 def amount(doc: str = "") -> Any:
-    """Field metadata: money, written as a string ("10000", "0.5") so that no TOML float
-    ever rounds it; read into a Decimal."""
-    return {"amount": True, "doc": doc}
+    """Field metadata for a Decimal field: money, written as a string ("10000", "0.5") so
+    that no TOML float ever rounds it (the field's type decides how it is read)."""
+    return {"doc": doc}
 
 
 def read_table(kind: type[Any], body: Any, path: str, warnings: list[str]) -> Any:

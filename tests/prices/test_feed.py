@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
@@ -116,6 +117,11 @@ def settings(*symbols: SymbolSettings, interval: float = 0.05) -> PricesSettings
     return PricesSettings(poll_interval=interval, max_age=5.0, sources=sources, symbols=symbols)
 
 
+def binance_at(api: FakeApi) -> Callable[[aiohttp.ClientSession], dict[str, Client]]:
+    """The feed's clients: Binance, asking the fake API."""
+    return lambda session: {"binance": BinanceClient(session, api.url)}
+
+
 async def run_feed(feed: PriceFeed, seconds: float) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(feed.run(stop))
@@ -129,11 +135,7 @@ async def test_quotes_flow_into_the_book_and_the_database(api: FakeApi, store: S
     prices = settings(SymbolSettings("BTC/USDT", "binance", "BTCUSDT"))
     clock = Clock()
     book = QuoteBook({"BTC/USDT": 5.0}, clock)
-
-    def clients(session: aiohttp.ClientSession) -> dict[str, Client]:
-        return {"binance": BinanceClient(session, api.url)}
-
-    feed = PriceFeed(prices, book, store, clock, clients)
+    feed = PriceFeed(prices, book, store, clock, binance_at(api))
     await run_feed(feed, 0.3)
     assert book.fresh_price("BTC/USDT") == D("60100.25")
     assert feed.health() == "ok: 1 symbols fresh"
@@ -184,11 +186,7 @@ async def test_a_429_is_waited_out_as_long_as_it_says(api: FakeApi, store: Store
     prices = settings(SymbolSettings("BTC/USDT", "binance", "BTCUSDT"))
     clock = Clock()
     book = QuoteBook({"BTC/USDT": 5.0}, clock)
-
-    def clients(session: aiohttp.ClientSession) -> dict[str, Client]:
-        return {"binance": BinanceClient(session, api.url)}
-
-    feed = PriceFeed(prices, book, store, clock, clients)
+    feed = PriceFeed(prices, book, store, clock, binance_at(api))
     await run_feed(feed, 0.5)
     assert len(api.requests) == 1
     assert feed.health() == (
@@ -206,11 +204,7 @@ async def test_a_steady_price_is_stored_with_its_latest_observation(
     prices = settings(SymbolSettings("BTC/USDT", "binance", "BTCUSDT"))
     clock = Clock()
     book = QuoteBook({"BTC/USDT": 5.0}, clock)
-
-    def clients(session: aiohttp.ClientSession) -> dict[str, Client]:
-        return {"binance": BinanceClient(session, api.url)}
-
-    feed = PriceFeed(prices, book, store, clock, clients)
+    feed = PriceFeed(prices, book, store, clock, binance_at(api))
     stop = asyncio.Event()
     task = asyncio.create_task(feed.run(stop))
     await asyncio.sleep(0.2)
