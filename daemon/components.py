@@ -72,6 +72,14 @@ class Components:
             if not verdict.startswith("ok")
         )
 
+    def status_suffix(self) -> str:
+        """What STATUS= adds to the daemon's own line: each component's brief (if it
+        keeps one there, like AutoSell's rules and pause), then the verdicts not ok."""
+        briefs = [
+            brief() for item in self._listed if (brief := getattr(item.component, "brief", None))
+        ]
+        return "".join(f"; {text}" for text in briefs) + self.problems()
+
     def facts(self) -> list[tuple[str, str]]:
         """("name", "key=value key=value") per component that has facts."""
         rows = []

@@ -119,8 +119,8 @@ class Heartbeat:
         components = self._components() if self._components is not None else None
         suffix = components.heartbeat_suffix() if components is not None else ""
         logger.info(heartbeat_line(snapshot) + suffix)
-        problems = components.problems() if components is not None else ""
-        self._notifier.status(status_line(snapshot) + problems)
+        extra = components.status_suffix() if components is not None else ""
+        self._notifier.status(status_line(snapshot) + extra)
 
     name = "heartbeat"
 

@@ -23,6 +23,8 @@ from loguru import logger
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from daemon import __version__, guard
+from daemon.autosell.assembly import attach
+from daemon.autosell.engine import AutoSell
 from daemon.clock import utcnow
 from daemon.commands.catalogue import build_registry
 from daemon.commands.registry import Services
@@ -242,6 +244,7 @@ class Daemon:
 
         menus = Menus(app.bot, registry, read_admins)
         paper = assemble(settings, store, utcnow)
+        autosell = attach(paper, settings, store, utcnow) if paper else None
         services = Services(
             vitals,
             self.current_settings,
@@ -256,6 +259,7 @@ class Daemon:
             component_health=lambda: self.components.health(),
             component_facts=lambda: self.components.facts(),
             paper=paper.desk if paper else None,
+            autosell=autosell,
         )
         self._menus = menus
         dispatch.install(app, services, Outgoing(lambda: button_key, time.time), utcnow)
@@ -267,6 +271,9 @@ class Daemon:
             clock=self.clock,
             on_delivered=vitals.count_replies,
         )
+        if autosell is not None:
+            autosell.admins = services.all_admins
+            autosell.on_queued = sender.wake
         processor = UpdateProcessor(
             app=app, store=store, vitals=vitals, utcnow=utcnow, on_committed=sender.wake
         )
@@ -277,7 +284,9 @@ class Daemon:
                 await self._clear_webhook(app)
             await menus.publish(await read_admins())
             self._install_signals(loop)
-            return await self._serve_ready(app, store, sender, processor, menus, services, paper)
+            return await self._serve_ready(
+                app, store, sender, processor, menus, services, paper, autosell
+            )
         finally:
             with contextlib.suppress(Exception):
                 await app.shutdown()
@@ -291,6 +300,7 @@ class Daemon:
         menus: Menus,
         services: Services,
         paper: PaperTrading | None,
+        autosell: AutoSell | None,
     ) -> int:
         settings, vitals = self.settings, self.vitals
         vitals.state = vitals.mode
@@ -362,6 +372,9 @@ class Daemon:
         feeds = (
             [Listed(c, HOUSEKEEPING, 1.0) for c in (paper.feed, paper.recorder)] if paper else []
         )
+        if autosell is not None:
+            # It trades and queues notices: it stops with intake, before the sender flushes.
+            intake.append(Listed(autosell, INTAKE, STOP_BUDGET))
         # The one list of what runs: /status, /health, [hb] and STATUS= gather from it.
         self.components = Components(
             [

@@ -2,7 +2,8 @@
 
 A section is a dataclass; its fields say everything about a key: the type (bool, int,
 float, str, a nested dataclass for a sub-table, `tuple[X, ...]` for an array of tables or
-of values), the default, and through `field(metadata=...)`:
+of values, `dict[str, X]` for a table of named tables), the default, and through
+`field(metadata=...)`:
 - `range`: (low, high), inclusive, for numbers; with `duration` a string with a unit
   ("30s", "5m", "4h", "2d") is read as seconds too;
 - `check`: a function that raises ValueError(reason) for a bad string or number;
@@ -106,6 +107,14 @@ def _read_value(hint: Any, meta: Any, value: Any, where: str, warnings: list[str
     if origin is types.UnionType:  # `float | None`: unset unless the file says; no null in TOML
         hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
         origin = typing.get_origin(hint)
+    if origin is dict:  # a table of named tables: `[section.symbols."BTC/USDT"]`
+        item_hint = typing.get_args(hint)[1]
+        if not isinstance(value, dict):
+            raise SchemaError(f"{where}: must be a table, got {_shown(value, meta)}")
+        return {
+            name: _read_value(item_hint, meta, item, f'{where}."{name}"', warnings)
+            for name, item in value.items()
+        }
     if origin is tuple:
         item_hint = typing.get_args(hint)[0]
         if not isinstance(value, list):
@@ -184,7 +193,7 @@ def flatten(section: Any, prefix: str = "") -> list[tuple[str, Any]]:
         name = f"{prefix}{spec.name}"
         if dataclasses.is_dataclass(value):
             rows += flatten(value, f"{name}.")
-        elif isinstance(value, tuple):
+        elif isinstance(value, tuple | dict):
             rows.append((name, f"{len(value)} {'entry' if len(value) == 1 else 'entries'}"))
         elif spec.metadata.get("secret"):
             rows.append((name, MASK))
@@ -211,6 +220,9 @@ def describe_fields(section: type[Any], prefix: str) -> list[tuple[str, str, str
         hint = hints[spec.name]
         if typing.get_origin(hint) is tuple:  # an array of tables: its keys, once
             rows += describe_fields(typing.get_args(hint)[0], f"{name}[]")
+            continue
+        if typing.get_origin(hint) is dict:  # named tables: their keys, once
+            rows += describe_fields(typing.get_args(hint)[1], f'{name}."NAME"')
             continue
         if dataclasses.is_dataclass(hint):
             rows += describe_fields(typing.cast(type[Any], hint), name)

@@ -6,12 +6,22 @@ land; a command is registered only once it works.
 
 from __future__ import annotations
 
-from daemon.commands import admins, broadcast, digest, logs, paper, public, settings, status
+from daemon.commands import (
+    admins,
+    autosell,
+    broadcast,
+    digest,
+    logs,
+    paper,
+    public,
+    settings,
+    status,
+)
 from daemon.commands.registry import Registry
 
 
 def build_registry() -> Registry:
     registry = Registry()
-    for module in (public, status, logs, settings, admins, broadcast, digest, paper):
+    for module in (public, status, logs, settings, admins, broadcast, digest, paper, autosell):
         module.register(registry)
     return registry

@@ -13,6 +13,7 @@ from daemon.reply import Reply
 from daemon.store import admins
 
 if TYPE_CHECKING:
+    from daemon.autosell.engine import AutoSell
     from daemon.config import Settings
     from daemon.logs import RingBuffer
     from daemon.trading.desk import PaperDesk
@@ -83,6 +84,8 @@ class Services:
     component_facts: Callable[[], list[tuple[str, str]]] = lambda: []
     # Paper trading, when [prices] lists symbols (None: not configured).
     paper: PaperDesk | None = None
+    # AutoSell, with paper trading (None: not configured).
+    autosell: AutoSell | None = None
 
     def env_admins(self) -> frozenset[int]:
         return self.settings().admin_ids

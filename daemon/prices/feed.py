@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -79,6 +79,8 @@ class PriceFeed:
         self._clock = clock
         self._make_clients = clients or (lambda session: build_clients(settings, session))
         self._states: dict[str, SourceState] = {}
+        # Told of each batch of quotes kept, once stored (AutoSell evaluates them as ticks).
+        self.listeners: list[Callable[[list[Quote]], Awaitable[None]]] = []
 
     async def run(self, stop: asyncio.Event) -> None:
         async with aiohttp.ClientSession() as session:
@@ -157,12 +159,15 @@ class PriceFeed:
             quote = Quote(symbol.name, price.price, kind, price.observed_at or now, now,
                           price.detail)  # fmt: skip
             if self._book.update(quote):
-                kept.append(stored_quotes.StoredQuote(quote.symbol, quote.price, kind,
-                                                      quote.observed_at, now))  # fmt: skip
+                kept.append(quote)
+        if not kept:
+            return
         # Every kept quote, moved or not: the digest judges freshness by what is stored.
-        if kept:
-            async with self._store.transaction():
-                stored_quotes.save(kept)
+        async with self._store.transaction():
+            stored_quotes.save([stored_quotes.StoredQuote(q.symbol, q.price, kind, q.observed_at,
+                                                          now) for q in kept])  # fmt: skip
+        for listener in self.listeners:
+            await listener(kept)
 
     def health(self) -> str | None:
         if not self._settings.symbols:

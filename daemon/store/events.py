@@ -37,6 +37,16 @@ def latest() -> EventRecord | None:
     return _record(Event.select().order_by(Event.id.desc()).first())
 
 
+def of_kind_since(kind: str, since: datetime) -> list[EventRecord]:
+    """The events of a kind since `since`, oldest first (fills, AutoSell executions)."""
+    rows = Event.select().where(Event.kind == kind, Event.at >= since).order_by(Event.id)
+    return [EventRecord(row.kind, row.at, row.detail) for row in rows]
+
+
+def last_of_kind(kind: str) -> EventRecord | None:
+    return _record(Event.select().where(Event.kind == kind).order_by(Event.id.desc()).first())
+
+
 def starts_since(since: datetime) -> tuple[int, int]:
     """(starts, of them after an unclean exit) since `since`."""
     starts = Event.select().where(Event.kind == "start", Event.at >= since)

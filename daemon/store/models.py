@@ -217,6 +217,35 @@ class EquitySnapshot(BaseModel):
     cash = ExactDecimalField()
 
 
+class AutosellRule(BaseModel):
+    """A symbol's AutoSell rule as armed on its holding (held = 0: closed). The row
+    stays after the holding closes so that `arming`, part of every trigger's idempotency
+    key, only ever grows."""
+
+    symbol = peewee.CharField(max_length=32, primary_key=True)
+    arming = peewee.IntegerField()
+    spec = peewee.TextField()
+    entry = ExactDecimalField()
+    armed_qty = ExactDecimalField()
+    held = ExactDecimalField()
+    high = ExactDecimalField()
+    opened_at = peewee.DateTimeField()
+    decimals = peewee.IntegerField()
+    steps = peewee.IntegerField()
+    trail_stop = ExactDecimalField(null=True)
+    last_tick_at = peewee.DateTimeField(null=True)
+    held_back = peewee.TextField()  # rules crossed while paused, comma-separated
+    updated_at = peewee.DateTimeField()
+
+
+class AutosellOverride(BaseModel):
+    """A symbol's rule as set by /autosell (spec NULL: off), over the config's."""
+
+    symbol = peewee.CharField(max_length=32, primary_key=True)
+    spec = peewee.TextField(null=True)
+    set_at = peewee.DateTimeField()
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     KeyValue,
     ProcessedUpdate,
@@ -237,4 +266,6 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     PaperLot,
     PriceQuote,
     EquitySnapshot,
+    AutosellRule,
+    AutosellOverride,
 )

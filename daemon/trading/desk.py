@@ -85,6 +85,8 @@ class PaperDesk:
         self._book = book
         self._markets = broker.markets
         self._clock = clock
+        # Called with each new fill in its transaction (AutoSell arms rules on a buy).
+        self.after_fill: list[Callable[[FillRecord], None]] = []
 
     @property
     def quote(self) -> str:
@@ -110,7 +112,7 @@ class PaperDesk:
                 order = Order(key, market.symbol, Side.BUY, qty=read_amount(amount, "quantity"))
         except AmountError as exc:
             raise OrderRefused(str(exc)) from None
-        return self._place(market, order)
+        return self.place(order)
 
     def sell(self, key: str, symbol: str, amount: str) -> Placed:
         """`amount`: a quantity, `all`, or `N%` of the holding."""
@@ -125,14 +127,29 @@ class PaperDesk:
                 order = Order(key, market.symbol, Side.SELL, qty=read_amount(amount, "quantity"))
         except AmountError as exc:
             raise OrderRefused(str(exc)) from None
-        return self._place(market, order)
+        return self.place(order)
 
-    def _place(self, market: Market, order: Order) -> Placed:
+    def place(self, order: Order, hooks: bool = True) -> Placed:
+        """Fill `order` and tell the `after_fill` hooks (unless the caller is the hook's
+        owner, acting on its own fill)."""
+        market = self._broker.market(order.symbol)
         fill = self._broker.fill(order)
         after = self.portfolio()
         if not fill.replayed:
             self._record(after)
+            for hook in self.after_fill if hooks else ():
+                hook(fill)
         return Placed(market, fill, after)
+
+    @exact
+    def holding(self, symbol: str) -> tuple[Decimal, Decimal]:
+        """(quantity held, average cost per unit) of a market's base, from the kept
+        balances (the open lots' cost is trading:BASE in the quote currency)."""
+        market = self._broker.market(symbol)
+        qty = ledger.balance(journal.asset(market.base), market.base)
+        if qty <= 0:
+            return Decimal(0), Decimal(0)
+        return qty, ledger.balance(journal.trading(market.base), market.quote) / qty
 
     def snapshot(self) -> None:
         """Record the equity now (every fill, and periodically), for /pnl's periods."""

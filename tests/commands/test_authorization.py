@@ -27,6 +27,9 @@ INVOCATIONS = {
     "portfolio": "/portfolio",
     "pnl": "/pnl",
     "ledger": "/ledger",
+    "autosell": "/autosell BTC/USDT sl=-5%",
+    "pause": "/pause",
+    "resume": "/resume",
 }
 
 

@@ -21,6 +21,7 @@ from daemon.store.migrations import (
     v3_digest,
     v4_notifications,
     v5_paper,
+    v6_autosell,
 )
 
 
@@ -48,4 +49,5 @@ MIGRATIONS: tuple[Migration, ...] = (
         "paper trading: journal, balances, fills, lots, quotes, equity snapshots",
         v5_paper.apply,
     ),
+    Migration(6, "AutoSell: rule states and rules set by command", v6_autosell.apply),
 )

@@ -1,0 +1,1 @@
+"""AutoSell: exit rules, the engine and its commands."""
