@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from bench import (
+    autosell_engine,
     daemon_throughput,
     emulator_throughput,
     notify_priority,
@@ -24,6 +25,7 @@ def main() -> int:
         "notify_priority": notify_priority.run(),
         "paper_ledger": paper_ledger.run(),
         "paper_commands": paper_commands.run(),
+        "autosell_engine": autosell_engine.run(),
     }
     RESULTS.mkdir(exist_ok=True)
     text = json.dumps(figures, indent=2)

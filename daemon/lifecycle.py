@@ -37,7 +37,8 @@ from daemon.notify.telegram import TelegramTransport
 from daemon.policy.backoff import Backoff
 from daemon.settings_catalogue import restart_attributes
 from daemon.store import events, keys, outbox, progress, schema
-from daemon.store.database import DAEMON_BUSY_TIMEOUT, Store, open_database
+from daemon.store.checkpoint import DAEMON_AUTOCHECKPOINT, WalCheckpointer
+from daemon.store.database import DAEMON_BUSY_TIMEOUT, Store, open_database, sqlite_path
 from daemon.store.outbox import Priority, Receiver
 from daemon.systemd import Notifier, watchdog_interval
 from daemon.telegram import dispatch
@@ -86,7 +87,8 @@ class Daemon:
     # --- start ---------------------------------------------------------------------------
 
     def _open_store(self) -> Store:
-        db = open_database(self.settings.database_url, busy_timeout=DAEMON_BUSY_TIMEOUT)
+        db = open_database(self.settings.database_url, busy_timeout=DAEMON_BUSY_TIMEOUT,
+                           autocheckpoint=DAEMON_AUTOCHECKPOINT)  # fmt: skip
         try:
             for step in schema.upgrade(db, automatic_only=True):
                 logger.info("database: {}", step)
@@ -368,21 +370,22 @@ class Daemon:
 
             receiver = WebhookReceiver(settings.webhook, app.bot, processor, vitals)
             intake.append(Listed(receiver, INTAKE, STOP_BUDGET))
-        # Prices stop with the rest of housekeeping: nothing trades once intake stopped.
-        feeds = (
-            [Listed(c, HOUSEKEEPING, 1.0) for c in (paper.feed, paper.recorder)] if paper else []
-        )
+        housekeeping = [Listed(heartbeat, HOUSEKEEPING, 1.0), Listed(menus, HOUSEKEEPING, 1.0)]
+        if paper is not None:
+            # Prices stop with the rest of housekeeping: nothing trades once intake stopped.
+            housekeeping += [Listed(c, HOUSEKEEPING, 1.0) for c in (paper.feed, paper.recorder)]
         if autosell is not None:
             # It trades and queues notices: it stops with intake, before the sender flushes.
             intake.append(Listed(autosell, INTAKE, STOP_BUDGET))
+        database_file = sqlite_path(settings.database_url)
+        if database_file is not None:
+            housekeeping.append(Listed(WalCheckpointer(database_file), HOUSEKEEPING, 1.0))
         # The one list of what runs: /status, /health, [hb] and STATUS= gather from it.
         self.components = Components(
             [
                 *intake,
                 Listed(sender, DELIVERY, FLUSH_BUDGET),
-                Listed(heartbeat, HOUSEKEEPING, 1.0),
-                Listed(menus, HOUSEKEEPING, 1.0),
-                *feeds,
+                *housekeeping,
             ]
         )
         failure = await self.components.run(self.stop, on_stopping=self._stopping)

@@ -43,6 +43,13 @@ symbol = "PEPE/USDT"
 source = "replay"
 id = "PEPE/USDT"
 decimals = 0
+
+# Tight exits, so an AutoSell sale shows within a few minutes of a /buy.
+[autosell.defaults]
+sl = "-1.5%"
+tp = "+1.5%:50%,+3%:50%"
+trail = "1%"
+arm = "+1%"
 """
 
 
@@ -72,7 +79,7 @@ def instructions(port: int) -> str:
         f"  curl -s -X POST {control}/messages \\\n"
         f'       -d \'{{"from": {SANDBOX_USER}, "text": "/status"}}\'\n'
         f"sandbox: prices are replayed synthetic ticks; try /price BTC/USDT, /buy BTC/USDT 0.01,\n"
-        f"         /portfolio, /pnl chart\n"
+        f"         /portfolio, /pnl chart, /autosell list (each buy gets tight exit rules)\n"
         f"sandbox: read its replies:\n"
         f"  curl -s '{control}/sent?chat_id={SANDBOX_USER}'\n"
         f"sandbox: Ctrl-C stops both."

@@ -86,3 +86,19 @@ def test_verdicts_facts_and_problems_are_gathered_from_every_component() -> None
     assert components.facts() == [("sender", "items=3")]
     assert components.heartbeat_suffix() == " sender.items=3"
     assert components.problems() == "; sender: WARN: paused"
+
+
+class Briefed(Part):
+    """A component that keeps a short line in STATUS= (AutoSell's rules and pause)."""
+
+    def brief(self) -> str:
+        return "autosell 2 rules, PAUSED"
+
+
+def test_status_carries_each_brief_then_the_problems() -> None:
+    log: list[str] = []
+    components = Components(
+        [Listed(Part("sender", log, verdict="WARN: paused"), DELIVERY, 1.0),
+         Listed(Briefed("autosell", log), INTAKE, 1.0)]
+    )  # fmt: skip
+    assert components.status_suffix() == "; autosell 2 rules, PAUSED; sender: WARN: paused"

@@ -82,6 +82,20 @@ def test_the_trading_core_is_pure() -> None:
     assert found == {name: [] for name in pure}
 
 
+def test_the_autosell_core_is_pure() -> None:
+    """Rules, decisions, the index and the views read no clock (`now` is passed in) and
+    touch no database, network or Telegram."""
+    pure = ("autosell/rules.py", "autosell/decide.py", "autosell/index.py", "autosell/views.py")
+    io = ("daemon.store", "daemon.telegram", "daemon.notify", "daemon.prices", "peewee",
+          "aiohttp", "httpx", "daemon.clock", "time", "asyncio")  # fmt: skip
+    found = {
+        name: sorted(m for m in imports_of(DAEMON / name) if m.startswith(io)) for name in pure
+    }
+    assert found == {name: [] for name in pure}
+    sources = {name: (DAEMON / name).read_text() for name in pure}
+    assert [n for n, text in sources.items() if ".now(" in text or "utcnow" in text] == []
+
+
 def test_only_store_speaks_peewee() -> None:
     speaking = sorted(
         str(path.relative_to(DAEMON))

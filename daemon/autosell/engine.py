@@ -335,17 +335,17 @@ class AutoSell:
             order = Order(step.key, step.symbol, Side.SELL, qty=step.qty)
             crash_point("autosell.decided")
             try:
-                placed = self._desk.place(order, hooks=False)
+                fill = self._desk.fill_only(order)
             except OrderRefused as exc:
                 logger.error("autosell: {} {} not filled: {}", step.symbol, step.rule, exc)
                 self._tell_admins(f"⚠️ AutoSell {step.symbol}: {step.rule} not filled: {exc}",
                                   now)  # fmt: skip
                 after = state  # what filled before the refusal is replayed next time
                 break
-            sold += placed.fill.qty
-            if placed.fill.replayed:
+            sold += fill.qty
+            if fill.replayed:
                 continue  # decided before, filled before: told before
-            done = Execution(step, placed.fill, placed.market.quote, step.rule in state.held_back)
+            done = Execution(step, fill, self._desk.quote, step.rule in state.held_back)
             events.record("autosell", now, json.dumps(done.event(), sort_keys=True))
             self._tell_admins(done.text(), now)
             logger.info("autosell: {}", done.text())

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from daemon.autosell.summary import AutoSellSummary
 from daemon.digest.period import Period
 from daemon.store import events, stats
 from daemon.trading.summary import PaperSummary
@@ -33,6 +34,7 @@ class DigestFacts:
     poller_running: bool | None = None
     # The paper account (None: no [[prices.symbols]], so no paper trading).
     paper: PaperSummary | None = None
+    autosell: AutoSellSummary | None = None
 
 
 def gather(
@@ -44,6 +46,7 @@ def gather(
     self_checks: Mapping[str, Callable[[], object]],
     poller_running: bool | None = None,
     paper: PaperSummary | None = None,
+    autosell: AutoSellSummary | None = None,
 ) -> DigestFacts:
     results: dict[str, str | None] = {}
     for name, check in self_checks.items():
@@ -70,4 +73,5 @@ def gather(
         self_checks=results,
         poller_running=poller_running,
         paper=paper,
+        autosell=autosell,
     )

@@ -121,4 +121,36 @@ class PaperTrading:
         return Block("Paper trading", tuple(lines))
 
 
-SECTIONS: tuple[Section, ...] = (DaemonHealth(), AdminCommands(), PaperTrading())
+class AutoSell:
+    """The period's executions with their P&L, the rules armed, the kill switch."""
+
+    SHOWN = 10
+
+    def render(self, facts: DigestFacts) -> Block | None:
+        summary = facts.autosell
+        if summary is None:
+            return None
+        q = summary.quote
+        paused = summary.paused
+        state = (
+            f"PAUSED since {paused.since:%Y-%m-%d %H:%M} UTC"
+            + (f" ({paused.reason})" if paused.reason else "")
+            if paused
+            else "running"
+        )
+        lines = [
+            f"{state}, {summary.rules_active} rules armed",
+            f"{len(summary.executions)} executions this {facts.period.kind}, realized "
+            f"{plain(summary.realized)} {q} before fees",
+        ]
+        for line in summary.executions[-self.SHOWN :]:
+            lines.append(
+                f"{line.at:%m-%d %H:%M} {line.symbol} {line.rule}: sold {plain(line.qty)} at "
+                f"{plain(line.price)}, realized {plain(line.realized)} {q}"
+            )
+        if len(summary.executions) > self.SHOWN:
+            lines.append(f"(the last {self.SHOWN} shown)")
+        return Block("AutoSell", tuple(lines))
+
+
+SECTIONS: tuple[Section, ...] = (DaemonHealth(), AdminCommands(), PaperTrading(), AutoSell())

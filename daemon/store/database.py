@@ -132,13 +132,19 @@ def sqlite_path(url: str) -> Path | None:
     return Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
 
 
-def open_database(url: str, busy_timeout: float = BUSY_TIMEOUT) -> peewee.Database:
+def open_database(
+    url: str, busy_timeout: float = BUSY_TIMEOUT, autocheckpoint: int = 1000
+) -> peewee.Database:
+    """`autocheckpoint`: the WAL pages after which a commit checkpoints (SQLite's
+    default); the daemon raises it and checkpoints off the event loop (checkpoint.py)."""
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        pragmas = {**SQLITE_PRAGMAS, "busy_timeout": int(busy_timeout * 1000),
+                   "wal_autocheckpoint": autocheckpoint}  # fmt: skip
         db: peewee.Database = GuardedSqliteDatabase(
             str(path),
-            pragmas={**SQLITE_PRAGMAS, "busy_timeout": int(busy_timeout * 1000)},
+            pragmas=pragmas,
             timeout=busy_timeout,
             lock_type=SQLITE_LOCK_TYPE,
         )

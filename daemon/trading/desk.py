@@ -129,17 +129,23 @@ class PaperDesk:
             raise OrderRefused(str(exc)) from None
         return self.place(order)
 
-    def place(self, order: Order, hooks: bool = True) -> Placed:
-        """Fill `order` and tell the `after_fill` hooks (unless the caller is the hook's
-        owner, acting on its own fill)."""
+    def place(self, order: Order) -> Placed:
+        """Fill `order`, record the equity after it, tell the `after_fill` hooks."""
         market = self._broker.market(order.symbol)
-        fill = self._broker.fill(order)
+        fill = self.fill_only(order)
         after = self.portfolio()
         if not fill.replayed:
             self._record(after)
-            for hook in self.after_fill if hooks else ():
+            for hook in self.after_fill:
                 hook(fill)
         return Placed(market, fill, after)
+
+    def fill_only(self, order: Order) -> FillRecord:
+        """The fill and nothing more: no portfolio read (it grows with the positions),
+        no equity snapshot (the recorder takes one within minutes), no hooks. For
+        AutoSell, acting on its own rule, where a tick's sale must commit in
+        milliseconds."""
+        return self._broker.fill(order)
 
     @exact
     def holding(self, symbol: str) -> tuple[Decimal, Decimal]:

@@ -92,6 +92,10 @@ be = true
     daemon.wait_for_log(r"\[hb\] alive .*prices\.fresh=8", timeout=20)
     for symbol, qty in (("AAA", "1"), ("BBB", "1"), ("CCC", "2"), ("DDD", "2")):
         reply(bot, f"/buy {symbol}/USDT {qty}", "Filled")
+    # The engine shows in the heartbeat line and /health with the rules it armed.
+    daemon.wait_for_log(r"\[hb\] alive .* autosell\.rules=4 autosell\.paused=no", timeout=10)
+    health = reply(bot, "/health", "Health")
+    assert "autosell — ok: 4 rules active" in health
     prices.step(daemon, AAA_USDT="97", BBB_USDT="104", CCC_USDT="111", DDD_USDT="111")
     assert sells(daemon, "AAA") == []
     assert sells(daemon, "BBB") == []

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from daemon.autosell.engine import AutoSell
 from daemon.commands.catalogue import build_registry
 from daemon.commands.registry import (
     ButtonCall,
@@ -102,6 +103,7 @@ def make_harness(
     tmp_path: Path,
     admin_ids: str = "",
     paper: Callable[[Store], PaperDesk] | None = None,
+    autosell: Callable[[Store, PaperDesk], AutoSell] | None = None,
     **environ: str,
 ) -> CommandHarness:
     settings: Settings = load_settings(
@@ -124,4 +126,7 @@ def make_harness(
         menus_changed=lambda: harness.menus_changes.append(1),
         paper=paper(harness.store) if paper else None,
     )
+    desk = harness.services.paper
+    if autosell is not None and desk is not None:
+        harness.services.autosell = autosell(harness.store, desk)
     return harness
