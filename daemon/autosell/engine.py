@@ -39,7 +39,7 @@ from daemon.store.ledger import FillRecord
 from daemon.store.outbox import Priority, Receiver
 from daemon.trading.desk import PaperDesk
 from daemon.trading.execution import Order, OrderRefused, Side
-from daemon.waiting import pause
+from daemon.waiting import wait_any
 
 KEY_PREFIX = "autosell:"
 # A deadline is acted on a moment after it passes, never a moment before.
@@ -200,14 +200,9 @@ class AutoSell:
                 await self._evaluate(due, resumed=False)
 
     async def _sleep(self, stop: asyncio.Event, delay: float) -> None:
-        woken = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait({woken, asyncio.ensure_future(pause(stop, delay))},
-                               return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
-        finally:
-            woken.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await woken
+        """Until woken, stopped, or `delay` passed (the next time exit)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wait_any(stop, self._wake), delay)
         self._wake.clear()
 
     def _load(self) -> None:
@@ -342,9 +337,9 @@ class AutoSell:
                                   now)  # fmt: skip
                 after = state  # what filled before the refusal is replayed next time
                 break
-            sold += fill.qty
             if fill.replayed:
-                continue  # decided before, filled before: told before
+                continue  # decided and filled before (the holding read already shows it)
+            sold += fill.qty
             done = Execution(step, fill, self._desk.quote, step.rule in state.held_back)
             events.record("autosell", now, json.dumps(done.event(), sort_keys=True))
             self._tell_admins(done.text(), now)
@@ -378,7 +373,8 @@ class AutoSell:
         market = self._desk.market(symbol)
         current = self.spec_for(market.symbol) or Spec()
         spec = rule_text.parse(words, current)
-        if spec.stop_price is not None:
+        setting_stop = any(word.lower().startswith("sl=") for word in words)
+        if setting_stop and spec.stop_price is not None:
             try:
                 price = self._book.fresh_price(market.symbol)
             except LookupError as exc:

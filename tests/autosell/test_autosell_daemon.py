@@ -10,6 +10,7 @@ import signal
 import time
 from decimal import Decimal as D
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,6 +33,16 @@ def config(server: PriceServer, rules: str) -> str:
         FAST_CONFIG + f"\n[prices]\npoll_interval = 1\nmax_age = 30\n\n[prices.sources.binance]\n"
         f'base_url = "{server.url}"\n{symbols}\n{rules}'
     )
+
+
+def started(
+    launch: Launch, prices: PriceServer, rules: str, name: str = "daemon", **options: Any
+) -> DaemonProcess:
+    """A daemon with every symbol at 100, once all eight prices are fresh."""
+    prices.set(**{f"{s}_USDT": "100" for s in SYMBOLS})
+    daemon = launch(name=name, admin_ids=str(ADMIN), config=config(prices, rules), **options)
+    daemon.wait_for_log(r"\[hb\] alive .*prices\.fresh=8", timeout=20)
+    return daemon
 
 
 def sells(daemon: DaemonProcess, symbol: str) -> list[tuple[str, D, D]]:
@@ -87,9 +98,7 @@ sl = "-10%"
 tp = "+10%:50%,+50%:50%"
 be = true
 """
-    prices.set(**{f"{s}_USDT": "100" for s in SYMBOLS})
-    daemon = launch(admin_ids=str(ADMIN), config=config(prices, rules))
-    daemon.wait_for_log(r"\[hb\] alive .*prices\.fresh=8", timeout=20)
+    daemon = started(launch, prices, rules)
     for symbol, qty in (("AAA", "1"), ("BBB", "1"), ("CCC", "2"), ("DDD", "2")):
         reply(bot, f"/buy {symbol}/USDT {qty}", "Filled")
     # The engine shows in the heartbeat line and /health with the rules it armed.
@@ -137,9 +146,7 @@ tp = "+10%:100%"
 [autosell.symbols."HHH/USDT"]
 sl = "-5%"
 """
-    prices.set(**{f"{s}_USDT": "100" for s in SYMBOLS})
-    daemon = launch(admin_ids=str(ADMIN), config=config(prices, rules))
-    daemon.wait_for_log(r"\[hb\] alive .*prices\.fresh=8", timeout=20)
+    daemon = started(launch, prices, rules)
     for symbol in ("EEE", "FFF", "GGG", "HHH"):
         reply(bot, f"/buy {symbol}/USDT 1", "Filled")
     bought = time.monotonic()
@@ -191,11 +198,9 @@ def test_kill9_between_trigger_and_fill_then_restart_sells_exactly_once(
     fill, the rule's new state and the notice were written but before they commit. The
     restarted daemon decides again at the next tick and sells once."""
     bot.set_flood(enabled=False)
-    prices.set(**{f"{s}_USDT": "100" for s in SYMBOLS})
     state = tmp_path / "state"
-    first = launch(name="first", admin_ids=str(ADMIN), config=config(prices, CRASH_RULES),
-                   state_directory=state, env={CRASH_VARIABLE: point})  # fmt: skip
-    first.wait_for_log(r"\[hb\] alive .*prices\.fresh=8", timeout=20)
+    first = started(launch, prices, CRASH_RULES, "first", state_directory=state,
+                    env={CRASH_VARIABLE: point})  # fmt: skip
     reply(bot, "/buy AAA/USDT 1", "Filled")
     prices.set(AAA_USDT="90")
     assert first.wait_exit(timeout=15) == -signal.SIGKILL

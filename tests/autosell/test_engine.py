@@ -100,6 +100,14 @@ async def running(rig: Rig) -> tuple[asyncio.Event, asyncio.Task[None]]:
     return stop, task
 
 
+async def holding(rig: Rig, qty: str) -> tuple[asyncio.Event, asyncio.Task[None]]:
+    """The engine running, the price at 100, `qty` bought (arming the rule)."""
+    stop, task = await running(rig)
+    await rig.tick("100")
+    await rig.buy(qty, "b1")
+    return stop, task
+
+
 def rules(**defaults: str | bool) -> AutoSellSettings:
     return AutoSellSettings(defaults=RuleSettings(**defaults))  # type: ignore[arg-type]
 
@@ -111,9 +119,7 @@ async def stopped(stop: asyncio.Event, task: asyncio.Task[None]) -> None:
 
 async def test_a_buy_arms_the_rule_and_a_gap_through_the_stop_sells_once(store: Store) -> None:
     rig = build(store, Clock(), rules(sl="-5%"))
-    stop, task = await running(rig)
-    await rig.tick("100")
-    await rig.buy("1", "b1")
+    stop, task = await holding(rig, "1")
     [armed] = [state for _, state in [(s, stored.rule(s)) for s in ["BTC/USDT"]] if state]
     assert (armed.held, armed.spec) == (D(1), "sl=-5%")
     await rig.tick("96")
@@ -135,9 +141,7 @@ async def test_a_manual_sell_shrinks_the_rule_and_a_ladder_sells_shares_of_the_a
     store: Store,
 ) -> None:
     rig = build(store, Clock(), rules(tp="+10%:50%,+20%:50%"))
-    stop, task = await running(rig)
-    await rig.tick("100")
-    await rig.buy("2", "b1")
+    stop, task = await holding(rig, "2")
     async with store.transaction():
         rig.desk.sell("s1", "BTC/USDT", "0.5")
     await rig.tick("111")
@@ -150,9 +154,7 @@ async def test_a_manual_sell_shrinks_the_rule_and_a_ladder_sells_shares_of_the_a
 
 async def test_paused_it_reports_once_then_resume_sells_at_the_price_then(store: Store) -> None:
     rig = build(store, Clock(), rules(sl="-5%"))
-    stop, task = await running(rig)
-    await rig.tick("100")
-    await rig.buy("1", "b1")
+    stop, task = await holding(rig, "1")
     async with store.transaction():
         rig.engine.pause("exchange incident")
     await rig.tick("90")
@@ -173,9 +175,7 @@ async def test_paused_it_reports_once_then_resume_sells_at_the_price_then(store:
 async def test_the_high_water_mark_and_trailing_stop_survive_a_restart(store: Store) -> None:
     clock = Clock()
     rig = build(store, clock, rules(trail="10%"))
-    stop, task = await running(rig)
-    await rig.tick("100")
-    await rig.buy("1", "b1")
+    stop, task = await holding(rig, "1")
     await rig.tick("150")
     await stopped(stop, task)
     again = build(store, clock, rules(trail="10%"))
@@ -192,9 +192,7 @@ async def test_the_high_water_mark_and_trailing_stop_survive_a_restart(store: St
 async def test_a_time_exit_waits_for_a_fresh_price_and_says_so(store: Store) -> None:
     clock = Clock()
     rig = build(store, clock, rules(time="1m"))
-    stop, task = await running(rig)
-    await rig.tick("100")
-    await rig.buy("1", "b1")
+    stop, task = await holding(rig, "1")
     clock.now += timedelta(seconds=120)  # past the deadline, and the price is stale
     rig.engine.wake()
     await settle()
@@ -202,4 +200,19 @@ async def test_a_time_exit_waits_for_a_fresh_price_and_says_so(store: Store) -> 
     assert "time exit waits: the price of BTC/USDT is stale" in str(rig.engine.health())
     await rig.tick("101")
     assert rig.sells() == [("autosell:BTC/USDT:1:time", "1", "100.9495")]
+    await stopped(stop, task)
+
+
+async def test_waking_the_engine_leaves_no_timers_behind(store: Store) -> None:
+    """Each tick wakes the engine; a wake must not leave its sleep's timer running (an
+    hour long without a deadline), or a busy feed piles up tasks."""
+    rig = build(store, Clock(), rules(sl="-5%"))
+    stop, task = await running(rig)
+    before = len(asyncio.all_tasks())
+    for _ in range(50):
+        await rig.engine.on_quotes([])
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+    await settle()
+    assert len(asyncio.all_tasks()) <= before
     await stopped(stop, task)

@@ -8,22 +8,19 @@ from pathlib import Path
 
 import pytest
 
-import daemon.features  # noqa: F401  # registers [autosell]
 from daemon.autosell.rules import Spec, Target
 from daemon.autosell.settings import AutoSellSettings
-from daemon.config import ConfigError, load_settings
+from daemon.config import ConfigError
+from tests.support.config import settings_from
 
 
-def settings_from(tmp_path: Path, toml: str) -> AutoSellSettings:
-    path = tmp_path / "config.toml"
-    path.write_text(toml)
-    loaded = load_settings({"TRADEBOTD_CONFIG": str(path)}, require_token=False)
-    section: AutoSellSettings = loaded.section("autosell")
+def autosell_from(tmp_path: Path, toml: str) -> AutoSellSettings:
+    section: AutoSellSettings = settings_from(tmp_path, toml).section("autosell")
     return section
 
 
 def test_defaults_apply_to_every_symbol_and_overrides_change_single_keys(tmp_path: Path) -> None:
-    loaded = settings_from(tmp_path, """
+    loaded = autosell_from(tmp_path, """
 [autosell.defaults]
 sl = "-5%"
 tp = "+10%:50%,+20%:50%"
@@ -42,7 +39,7 @@ enabled = false
         stop_percent=D(-3), targets=ladder, breakeven=True, hold=172800
     )
     assert loaded.spec_for("PEPE/USDT") is None
-    assert settings_from(tmp_path, "").spec_for("BTC/USDT") is None  # no rule unless set
+    assert autosell_from(tmp_path, "").spec_for("BTC/USDT") is None  # no rule unless set
 
 
 @pytest.mark.parametrize(
@@ -70,5 +67,5 @@ enabled = false
 )  # fmt: skip
 def test_bad_rules_are_refused_naming_the_key(tmp_path: Path, toml: str, error: str) -> None:
     with pytest.raises(ConfigError) as refused:
-        settings_from(tmp_path, toml)
+        autosell_from(tmp_path, toml)
     assert str(refused.value) == f"{tmp_path / 'config.toml'}: {error}"

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import daemon.features  # noqa: F401  # registers the sections
 from daemon.autosell.summary import autosell_summary
-from daemon.config import load_settings
 from daemon.digest.sections import AutoSell
 from daemon.store import autosell as stored
 from daemon.store import events, schema
 from daemon.store.database import open_database, transaction
 from tests.digest.test_paper_section import CONFIG
 from tests.digest.test_period_sections import FACTS
+from tests.support.config import settings_from
 
 NOW = datetime(2026, 11, 30, 8, 0, 0)
 
@@ -29,10 +29,7 @@ def execution(symbol: str, rule: str, qty: str, price: str, realized: str) -> st
 
 
 def test_the_section_reports_executions_rules_and_the_kill_switch(tmp_path: Path) -> None:
-    path = tmp_path / "config.toml"
-    path.write_text(CONFIG)
-    settings = load_settings({"TRADEBOTD_CONFIG": str(path), "STATE_DIRECTORY": str(tmp_path)},
-                             require_token=False)  # fmt: skip
+    settings = settings_from(tmp_path, CONFIG)
     db = open_database(settings.database_url)
     schema.upgrade(db)
     since = FACTS.period.start

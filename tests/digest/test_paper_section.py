@@ -10,7 +10,6 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import daemon.features  # noqa: F401  # registers [prices] and [paper]
-from daemon.config import load_settings
 from daemon.digest.sections import PaperTrading
 from daemon.store import quotes, schema
 from daemon.store.database import open_database, transaction
@@ -19,6 +18,7 @@ from daemon.trading.broker import PaperBroker
 from daemon.trading.execution import Order, Side
 from daemon.trading.summary import paper_summary
 from tests.digest.test_period_sections import FACTS
+from tests.support.config import settings_from
 
 NOW = datetime(2026, 11, 30, 8, 0, 0)
 CONFIG = """
@@ -44,10 +44,7 @@ class Prices:
 
 
 def test_the_section_reports_the_account(tmp_path: Path) -> None:
-    path = tmp_path / "config.toml"
-    path.write_text(CONFIG)
-    settings = load_settings({"TRADEBOTD_CONFIG": str(path), "STATE_DIRECTORY": str(tmp_path)},
-                             require_token=False)  # fmt: skip
+    settings = settings_from(tmp_path, CONFIG)
     db = open_database(settings.database_url)
     schema.upgrade(db)
     paper = settings.section("paper")

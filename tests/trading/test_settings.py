@@ -8,22 +8,19 @@ from pathlib import Path
 
 import pytest
 
-import daemon.features  # noqa: F401  # registers [paper]
-from daemon.config import ConfigError, load_settings
+from daemon.config import ConfigError
 from daemon.trading.settings import PaperSettings
+from tests.support.config import settings_from
 
 
-def settings_from(tmp_path: Path, toml: str) -> PaperSettings:
-    path = tmp_path / "config.toml"
-    path.write_text(toml)
-    loaded = load_settings({"TRADEBOTD_CONFIG": str(path)}, require_token=False)
-    section: PaperSettings = loaded.section("paper")
+def paper_from(tmp_path: Path, toml: str) -> PaperSettings:
+    section: PaperSettings = settings_from(tmp_path, toml).section("paper")
     return section
 
 
 def test_defaults_and_a_start_balance_kept_exactly(tmp_path: Path) -> None:
-    assert settings_from(tmp_path, "") == PaperSettings("USDT", Decimal("10000"), 10, 5)
-    exact = settings_from(tmp_path, '[paper]\nstart_balance = "1234.567890123456789"\n')
+    assert paper_from(tmp_path, "") == PaperSettings("USDT", Decimal("10000"), 10, 5)
+    exact = paper_from(tmp_path, '[paper]\nstart_balance = "1234.567890123456789"\n')
     assert exact.start_balance == Decimal("1234.567890123456789")
 
 
@@ -46,5 +43,5 @@ def test_defaults_and_a_start_balance_kept_exactly(tmp_path: Path) -> None:
 )  # fmt: skip
 def test_bad_values_are_refused_naming_the_key(tmp_path: Path, toml: str, error: str) -> None:
     with pytest.raises(ConfigError) as refused:
-        settings_from(tmp_path, f"[paper]\n{toml}\n")
+        paper_from(tmp_path, f"[paper]\n{toml}\n")
     assert str(refused.value) == f"{tmp_path / 'config.toml'}: {error}"
