@@ -158,7 +158,7 @@ class PaperDesk:
         return qty, ledger.balance(journal.trading(market.base), market.quote) / qty
 
     def snapshot(self) -> None:
-        """Record the equity now (every fill, and periodically), for /pnl's periods."""
+        """Record the equity now (each order placed, and periodically), for /pnl's periods."""
         self._record(self.portfolio())
 
     def _record(self, held: Portfolio) -> None:

@@ -164,11 +164,13 @@ async def test_paused_it_reports_once_then_resume_sells_at_the_price_then(store:
     assert told.startswith("⏸ AutoSell is paused: BTC/USDT stop-loss crossed at 90")
     assert rig.engine.health() is not None
     assert "paused since" in str(rig.engine.health())
+    async with store.transaction():  # a manual sale is not held back, and the rule follows
+        rig.desk.sell("s1", "BTC/USDT", "0.4")
     async with store.transaction():
         rig.engine.resume()
     await settle()
-    assert rig.sells() == [("autosell:BTC/USDT:1:stop", "1", "84.9575")]
-    assert "stop-loss — crossed during the pause. Sold 1 at 84.9575" in rig.notices()[-1][1]
+    assert rig.sells() == [("s1", "0.4", "84.9575"), ("autosell:BTC/USDT:1:stop", "0.6", "84.9575")]
+    assert "stop-loss — crossed during the pause. Sold 0.6 at 84.9575" in rig.notices()[-1][1]
     await stopped(stop, task)
 
 
