@@ -21,7 +21,7 @@ from daemon import settings_schema as declare
 from daemon.numbers import ascii_int, finite_in_range
 from daemon.policy.pacing import PacingLimits
 from daemon.policy.retry import RetryPolicy
-from daemon.settings_schema import MASK, SchemaError, read_table
+from daemon.settings_schema import MASK, SchemaError, read_table, secret_values
 
 EX_CONFIG = 78
 
@@ -226,6 +226,9 @@ class Settings:
             url_password(self.database_url),
             url_password(self.api_url),
         ]
+        # The features' secrets (alert receiver URLs, the ingest secret, …).
+        for section in self.features.values():
+            found += secret_values(section)
         # A password appears in the URL percent-encoded, and decoded in a driver's text.
         found += [unquote(secret) for secret in found if secret]
         return tuple(dict.fromkeys(secret for secret in found if secret))

@@ -68,11 +68,17 @@ def amount(doc: str = "") -> Any:
     return {"doc": doc}
 
 
+def key_of(spec: dataclasses.Field[Any]) -> str:
+    """A field's key in the file: its name, unless that is a Python keyword (`continue`),
+    which the field then names in its metadata as `key`."""
+    return str(spec.metadata.get("key", spec.name))
+
+
 def read_table(kind: type[Any], body: Any, path: str, warnings: list[str]) -> Any:
     """An instance of the dataclass `kind` from the TOML table `body` found at `path`."""
     if not isinstance(body, dict):
         raise SchemaError(f"{path}: must be a table, got {_shown(body)}")
-    declared = {f.name: f for f in dataclasses.fields(kind)}
+    declared = {key_of(f): f for f in dataclasses.fields(kind)}
     hints = typing.get_type_hints(kind)
     retired: dict[str, str] = getattr(kind, "RETIRED", {})
     values: dict[str, Any] = {}
@@ -85,11 +91,11 @@ def read_table(kind: type[Any], body: Any, path: str, warnings: list[str]) -> An
             known = ", ".join(declared)
             raise SchemaError(f"{path}: unknown key {key!r} (known: {known})")
         spec = declared[key]
-        values[key] = _read_value(hints[key], spec.metadata, value, where, warnings)
+        values[spec.name] = _read_value(hints[spec.name], spec.metadata, value, where, warnings)
     missing = [
-        name
-        for name, spec in declared.items()
-        if name not in values
+        key
+        for key, spec in declared.items()
+        if spec.name not in values
         and spec.default is dataclasses.MISSING
         and spec.default_factory is dataclasses.MISSING
     ]
@@ -105,7 +111,10 @@ def read_table(kind: type[Any], body: Any, path: str, warnings: list[str]) -> An
 def _read_value(hint: Any, meta: Any, value: Any, where: str, warnings: list[str]) -> Any:
     origin = typing.get_origin(hint)
     if origin is types.UnionType:  # `float | None`: unset unless the file says; no null in TOML
-        hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+        kinds = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        if len(kinds) > 1:  # `int | str`: a scalar of either kind
+            return _read_either(kinds, meta, value, where, warnings)
+        hint = kinds[0]
         origin = typing.get_origin(hint)
     if origin is dict:  # a table of named tables: `[section.symbols."BTC/USDT"]`
         item_hint = typing.get_args(hint)[1]
@@ -146,6 +155,14 @@ def _read_value(hint: Any, meta: Any, value: Any, where: str, warnings: list[str
         except AmountError as exc:
             raise SchemaError(f"{where}: {exc}") from None
     raise TypeError(f"{where}: settings of type {hint!r} are not supported")
+
+
+def _read_either(kinds: list[Any], meta: Any, value: Any, where: str, warnings: list[str]) -> Any:
+    for kind in kinds:
+        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+            return _read_value(kind, meta, value, where, warnings)
+    names = " or ".join(getattr(kind, "__name__", str(kind)) for kind in kinds)
+    raise SchemaError(f"{where}: must be {names}, got {_shown(value, meta)}")
 
 
 def _read_number(hint: type, meta: Any, value: Any, where: str) -> Any:
@@ -190,7 +207,7 @@ def flatten(section: Any, prefix: str = "") -> list[tuple[str, Any]]:
     rows: list[tuple[str, Any]] = []
     for spec in dataclasses.fields(section):
         value = getattr(section, spec.name)
-        name = f"{prefix}{spec.name}"
+        name = f"{prefix}{key_of(spec)}"
         if dataclasses.is_dataclass(value):
             rows += flatten(value, f"{name}.")
         elif isinstance(value, tuple | dict):
@@ -200,6 +217,22 @@ def flatten(section: Any, prefix: str = "") -> list[tuple[str, Any]]:
         else:
             rows.append((name, value))
     return rows
+
+
+def secret_values(section: Any) -> list[str]:
+    """Every value of a field declared secret, in nested tables and arrays too: what
+    Settings.secrets hands the redactor."""
+    found: list[str] = []
+    for spec in dataclasses.fields(section):
+        value = getattr(section, spec.name)
+        items = list(value.values()) if isinstance(value, dict) else (
+            list(value) if isinstance(value, tuple) else [value])  # fmt: skip
+        for item in items:
+            if dataclasses.is_dataclass(item):
+                found += secret_values(item)
+            elif spec.metadata.get("secret") and isinstance(item, str) and item:
+                found.append(item)
+    return found
 
 
 def format_seconds(value: float) -> str:
@@ -216,19 +249,26 @@ def describe_fields(section: type[Any], prefix: str) -> list[tuple[str, str, str
     rows: list[tuple[str, str, str, str]] = []
     hints = typing.get_type_hints(section)
     for spec in dataclasses.fields(section):
-        name, meta = f"{prefix}.{spec.name}", spec.metadata
+        name, meta = f"{prefix}.{key_of(spec)}", spec.metadata
         hint = hints[spec.name]
-        if typing.get_origin(hint) is tuple:  # an array of tables: its keys, once
-            rows += describe_fields(typing.get_args(hint)[0], f"{name}[]")
-            continue
-        if typing.get_origin(hint) is dict:  # named tables: their keys, once
-            rows += describe_fields(typing.get_args(hint)[1], f'{name}."NAME"')
-            continue
-        if dataclasses.is_dataclass(hint):
-            rows += describe_fields(typing.cast(type[Any], hint), name)
+        if typing.get_origin(hint) is types.UnionType:  # `X | None`: described as X
+            hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+        origin = typing.get_origin(hint)
+        # An array of tables, named tables, a sub-table: their keys, once.
+        item, where = hint, name
+        if origin is tuple:
+            item, where = typing.get_args(hint)[0], f"{name}[]"
+        elif origin is dict:
+            item, where = typing.get_args(hint)[1], f'{name}."NAME"'
+        if dataclasses.is_dataclass(item):
+            if item is section:  # tables of its own kind (routes within routes)
+                rows.append((where, f"nested, with the keys of `{prefix}`", "", ""))
+            else:
+                rows += describe_fields(typing.cast(type[Any], item), where)
             continue
         default = spec.default
-        shown = "unset" if default is None else "empty" if default == "" else f"`{default}`"
+        empty = default in ("", ())
+        shown = "unset" if default is None else "empty" if empty else f"`{default}`"
         if default is dataclasses.MISSING:
             shown = "required"
         allowed = ""

@@ -187,7 +187,8 @@ def test_a_retired_setting_still_loads_with_a_warning_naming_its_replacement(
         (
             "[pollng]\ntimeout = 5\n",
             "{path}: unknown section [pollng] "
-            "(known: autosell, digest, notify, paper, polling, prices, retention, telegram)",
+            "(known: alerts, autosell, digest, notify, paper, polling, prices, retention, "
+            "telegram)",
         ),
         (
             "[polling]\ntimout = 5\n",

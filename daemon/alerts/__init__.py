@@ -1,0 +1,2 @@
+"""Alert routing: alerts, matchers, the routing tree, grouping and silences (pure), and
+the parts that run: ingest, receivers, commands."""
