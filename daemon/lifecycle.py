@@ -23,6 +23,8 @@ from loguru import logger
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from daemon import __version__, guard
+from daemon.alerts.router import AlertRouter
+from daemon.alerts.settings import AlertsSettings
 from daemon.autosell.assembly import attach
 from daemon.autosell.engine import AutoSell
 from daemon.clock import utcnow
@@ -32,6 +34,7 @@ from daemon.components import DELIVERY, HOUSEKEEPING, INTAKE, Components, Listed
 from daemon.config import EX_CONFIG, ConfigError, Settings, load_settings
 from daemon.heartbeat import STAMP_NAME, Heartbeat
 from daemon.logs import RingBuffer, setup_logging
+from daemon.notify.apprise_transport import AppriseTransport
 from daemon.notify.sender import NotificationSender
 from daemon.notify.telegram import TelegramTransport
 from daemon.policy.backoff import Backoff
@@ -83,6 +86,14 @@ class Daemon:
 
     def current_settings(self) -> Settings:
         return self.settings
+
+    def _alerts(self) -> AlertsSettings:
+        alerts: AlertsSettings = self.settings.section("alerts")
+        return alerts
+
+    def _routing(self) -> bool:
+        """Whether an alert routing tree is configured (as of the running settings)."""
+        return self._alerts().route is not None
 
     # --- start ---------------------------------------------------------------------------
 
@@ -267,15 +278,22 @@ class Daemon:
         dispatch.install(app, services, Outgoing(lambda: button_key, time.time), utcnow)
         sender = NotificationSender(
             store=store,
-            transports=[TelegramTransport(app.bot, lambda: self.settings.notify.pacing())],
+            transports=[
+                TelegramTransport(app.bot, lambda: self.settings.notify.pacing()),
+                AppriseTransport(lambda: self._alerts().apprise_urls()),
+            ],
             retry=lambda: self.settings.notify.retry(),
             utcnow=utcnow,
             clock=self.clock,
             on_delivered=vitals.count_replies,
         )
+        router = AlertRouter(self._alerts, store, utcnow, sender.wake)
+        services.alert_router = router
         if autosell is not None:
-            autosell.admins = services.all_admins
-            autosell.on_queued = sender.wake
+            # Its notices go to the admins, unless alert routing is configured: then the
+            # routing tree says who hears of an execution (from the event log).
+            autosell.admins = lambda: [] if self._routing() else services.all_admins()
+            autosell.on_queued = lambda: wake_all(sender, router)
         processor = UpdateProcessor(
             app=app, store=store, vitals=vitals, utcnow=utcnow, on_committed=sender.wake
         )
@@ -305,6 +323,8 @@ class Daemon:
         autosell: AutoSell | None,
     ) -> int:
         settings, vitals = self.settings, self.vitals
+        router = services.alert_router
+        assert router is not None  # made with the sender, in _serve
         vitals.state = vitals.mode
         # The first poll is due now: the watchdog deadline starts counting from here.
         vitals.liveness.starting(self.clock())
@@ -325,8 +345,9 @@ class Daemon:
         async def tell_admins(description: str) -> None:
             async with store.transaction():
                 events.record("conflict", utcnow(), description)
-                # ADMIN_IDS and the admins added with /admins, as everywhere else.
-                for admin in services.all_admins():
+                # ADMIN_IDS and the admins added with /admins, as everywhere else; with
+                # alert routing configured, the routing tree says who (from the event).
+                for admin in [] if self._routing() else services.all_admins():
                     outbox.enqueue(
                         Receiver.chat(admin),
                         "⚠️ Another process is polling this bot's token (409 Conflict). "
@@ -338,7 +359,7 @@ class Daemon:
                         # One notice waiting per admin is enough, however often it recurs.
                         dedup_key=f"conflict-notice:{admin}",
                     )
-            sender.wake()
+            wake_all(sender, router)
 
         heartbeat = Heartbeat(
             components=lambda: self.components,
@@ -377,6 +398,9 @@ class Daemon:
         if autosell is not None:
             # It trades and queues notices: it stops with intake, before the sender flushes.
             intake.append(Listed(autosell, INTAKE, STOP_BUDGET))
+        # It queues notifications too; it runs without routes (it then does nothing), so
+        # that a reload that adds them takes effect.
+        intake.append(Listed(router, INTAKE, STOP_BUDGET))
         database_file = sqlite_path(settings.database_url)
         if database_file is not None:
             housekeeping.append(Listed(WalCheckpointer(database_file), HOUSEKEEPING, 1.0))
@@ -407,3 +431,10 @@ class Daemon:
             status,
         )
         return status
+
+
+def wake_all(*sleepers: NotificationSender | AlertRouter) -> None:
+    """After a commit that queued something: the sender delivers it, the router routes
+    the events it recorded."""
+    for sleeper in sleepers:
+        sleeper.wake()

@@ -21,3 +21,10 @@ async def wait_any(*events: asyncio.Event) -> None:
     finally:
         for waiter in waiters:
             waiter.cancel()
+
+
+async def doze(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+    """Sleep up to `seconds`, less when `stop` or `wake` is set; `wake` is cleared after."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(wait_any(stop, wake), max(0.0, seconds))
+    wake.clear()

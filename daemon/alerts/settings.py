@@ -168,6 +168,10 @@ class AlertsSettings:
             raise ValueError("route.matchers: the root route matches every alert; it takes none")
         _check_receivers(self.route, set(names), "route")
 
+    def apprise_urls(self) -> dict[str, tuple[str, ...]]:
+        """Each receiver's Apprise URLs by its name (what the Apprise transport reads)."""
+        return {r.name: r.apprise for r in self.receivers if r.apprise}
+
     def tree(self) -> Route | None:
         """The routing tree; None when no route is configured (no alert routing)."""
         return None if self.route is None else self.route.tree(None, "root")

@@ -13,7 +13,6 @@ sell, an edit) is read again before its next decision.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -39,7 +38,7 @@ from daemon.store.ledger import FillRecord
 from daemon.store.outbox import Priority, Receiver
 from daemon.trading.desk import PaperDesk
 from daemon.trading.execution import Order, OrderRefused, Side
-from daemon.waiting import wait_any
+from daemon.waiting import doze
 
 KEY_PREFIX = "autosell:"
 # A deadline is acted on a moment after it passes, never a moment before.
@@ -182,7 +181,7 @@ class AutoSell:
             if deadline is not None:
                 delay = max((deadline - self._clock()).total_seconds(), 0) + TIMER_SLACK
             if not self._inbox:
-                await self._sleep(stop, delay)
+                await doze(stop, self._wake, delay)
             if stop.is_set():
                 return
             if self._dirty:
@@ -198,12 +197,6 @@ class AutoSell:
             due = [s for s in self._rules.due(self._clock()) if s not in self._waiting]
             if due:
                 await self._evaluate(due, resumed=False)
-
-    async def _sleep(self, stop: asyncio.Event, delay: float) -> None:
-        """Until woken, stopped, or `delay` passed (the next time exit)."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wait_any(stop, self._wake), delay)
-        self._wake.clear()
 
     def _load(self) -> None:
         """The rules as stored; holdings without one (bought before AutoSell was set up)

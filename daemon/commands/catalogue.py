@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from daemon.commands import (
     admins,
+    alerts,
     autosell,
     broadcast,
     digest,
@@ -22,6 +23,17 @@ from daemon.commands.registry import Registry
 
 def build_registry() -> Registry:
     registry = Registry()
-    for module in (public, status, logs, settings, admins, broadcast, digest, paper, autosell):
+    for module in (
+        public,
+        status,
+        logs,
+        settings,
+        admins,
+        broadcast,
+        digest,
+        paper,
+        autosell,
+        alerts,
+    ):
         module.register(registry)
     return registry

@@ -13,6 +13,7 @@ from daemon.reply import Reply
 from daemon.store import admins
 
 if TYPE_CHECKING:
+    from daemon.alerts.router import AlertRouter
     from daemon.autosell.engine import AutoSell
     from daemon.config import Settings
     from daemon.logs import RingBuffer
@@ -86,6 +87,8 @@ class Services:
     paper: PaperDesk | None = None
     # AutoSell, with paper trading (None: not configured).
     autosell: AutoSell | None = None
+    # The alert router (None outside the daemon: tests of other commands).
+    alert_router: AlertRouter | None = None
 
     def env_admins(self) -> frozenset[int]:
         return self.settings().admin_ids

@@ -14,7 +14,7 @@ from daemon.store.outbox import Priority, Receiver
 
 
 def queue_reply(
-    chat_id: int,
+    chat: int | Receiver,
     reply: Reply,
     now: datetime,
     priority: Priority,
@@ -42,7 +42,7 @@ def queue_reply(
             calls[-1] = ("message", parts[-1], {"reply_markup": markup})
     queued = [
         outbox.enqueue(
-            Receiver.chat(chat_id),
+            Receiver.chat(chat) if isinstance(chat, int) else chat,
             text,
             now,
             priority=priority,

@@ -49,7 +49,12 @@ class TelegramTransport:
         payload = call.payload
         markup = payload.get("reply_markup")
         reply_markup = InlineKeyboardMarkup.de_json(markup, self._bot) if markup else None
-        bot, chat_id, text, mode = self._bot, call.chat_id, call.text, call.parse_mode
+        bot, chat_id, text, mode = (
+            self._bot,
+            call.receiver.telegram_chat,
+            call.text,
+            call.parse_mode,
+        )
         if call.kind == "message":
             await bot.send_message(chat_id, text, parse_mode=mode, reply_markup=reply_markup)
         elif call.kind == "document":

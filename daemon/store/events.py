@@ -43,6 +43,23 @@ def of_kind_since(kind: str, since: datetime) -> list[EventRecord]:
     return [EventRecord(row.kind, row.at, row.detail) for row in rows]
 
 
+def after(event_id: int, kinds: tuple[str, ...], limit: int = 500) -> list[tuple[int, EventRecord]]:
+    """The events of these kinds after `event_id`, oldest first, with their ids (the
+    alert router's tail of the log)."""
+    rows = (
+        Event.select()
+        .where(Event.id > event_id, Event.kind.in_(kinds))
+        .order_by(Event.id)
+        .limit(limit)
+    )
+    return [(row.id, EventRecord(row.kind, row.at, row.detail)) for row in rows]
+
+
+def last_id() -> int:
+    row = Event.select(Event.id).order_by(Event.id.desc()).first()
+    return 0 if row is None else int(row.id)
+
+
 def last_of_kind(kind: str) -> EventRecord | None:
     return _record(Event.select().where(Event.kind == kind).order_by(Event.id.desc()).first())
 

@@ -246,6 +246,41 @@ class AutosellOverride(BaseModel):
     set_at = peewee.DateTimeField()
 
 
+class Alert(BaseModel):
+    """An alert as received; `key` makes it once-only (an event's id, an ingest's
+    idempotency key); routed_at is set once every route it matched has sent it."""
+
+    id = peewee.AutoField()
+    key = peewee.CharField(max_length=200, unique=True)
+    fingerprint = peewee.CharField(max_length=32)
+    labels = peewee.TextField()  # JSON object of strings
+    text = peewee.TextField()
+    at = peewee.DateTimeField(index=True)
+    routed_at = peewee.DateTimeField(null=True, index=True)
+    silenced_by = peewee.IntegerField(null=True)
+
+
+class AlertSent(BaseModel):
+    """When a fingerprint last went to a receiver: repeats wait their repeat interval,
+    across restarts too."""
+
+    receiver = peewee.CharField(max_length=64)
+    fingerprint = peewee.CharField(max_length=32)
+    sent_at = peewee.DateTimeField(index=True)
+
+    class Meta:
+        primary_key = peewee.CompositeKey("receiver", "fingerprint")
+
+
+class AlertSilence(BaseModel):
+    id = peewee.AutoField()
+    matchers = peewee.TextField()  # as /mute wrote them, one per line
+    starts = peewee.DateTimeField()
+    ends = peewee.DateTimeField(index=True)
+    comment = peewee.TextField()
+    created_by = peewee.BigIntegerField()
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     KeyValue,
     ProcessedUpdate,
@@ -268,4 +303,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     EquitySnapshot,
     AutosellRule,
     AutosellOverride,
+    Alert,
+    AlertSent,
+    AlertSilence,
 )

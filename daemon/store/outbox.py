@@ -42,13 +42,25 @@ class Receiver:
     def chat(cls, chat_id: int) -> Receiver:
         return cls(TELEGRAM, chat_id)
 
+    @classmethod
+    def username(cls, name: str) -> Receiver:
+        """A public channel or group by its @username (alert receivers may name one)."""
+        return cls(TELEGRAM, 0, name)
+
     @property
     def is_group(self) -> bool:
-        # Telegram's group, supergroup and channel ids are negative.
-        return self.kind == TELEGRAM and self.chat_id < 0
+        # Telegram's group, supergroup and channel ids are negative; a @username is one.
+        return self.kind == TELEGRAM and (self.chat_id < 0 or self.name.startswith("@"))
+
+    @property
+    def telegram_chat(self) -> int | str:
+        """What the Bot API's chat_id takes: the id, or the @username."""
+        return self.name or self.chat_id
 
     def __str__(self) -> str:
-        return f"chat {self.chat_id}" if self.kind == TELEGRAM else f"{self.kind}:{self.name}"
+        if self.kind == TELEGRAM:
+            return f"chat {self.name or self.chat_id}"
+        return f"{self.kind}:{self.name}"
 
 
 def enqueue(
@@ -209,6 +221,21 @@ def fates(message_ids: list[int]) -> Fates:
 
 def backlog() -> int:
     return OutboxMessage.select().where(OutboxMessage.dead == False).count()  # noqa: E712
+
+
+def by_receiver() -> dict[Receiver, Fates]:
+    """What waits and what is dead, per receiver (for /routes)."""
+    rows = execute(
+        "SELECT receiver_kind, chat_id, receiver_name, dead, count(*) FROM outbox_message"
+        " GROUP BY receiver_kind, chat_id, receiver_name, dead"
+    ).fetchall()
+    counts: dict[Receiver, Fates] = {}
+    for kind, chat_id, name, dead, count in rows:
+        receiver = Receiver(str(kind), int(chat_id or 0), str(name or ""))
+        before = counts.get(receiver, Fates(0, 0))
+        counts[receiver] = (Fates(before.pending, before.dead + int(count)) if dead
+                            else Fates(before.pending + int(count), before.dead))  # fmt: skip
+    return counts
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,9 @@ INVOCATIONS = {
     "autosell": "/autosell BTC/USDT sl=-5%",
     "pause": "/pause",
     "resume": "/resume",
+    "routes": "/routes",
+    "mute": "/mute severity=info 1h",
+    "unmute": "/unmute 1",
 }
 
 

@@ -106,6 +106,7 @@ def test_a_version_1_database_is_migrated_keeping_its_rows(db: peewee.Database) 
         "migrated to schema version 5: paper trading: journal, balances, fills, lots, quotes,"
         " equity snapshots",
         "migrated to schema version 6: AutoSell: rule states and rules set by command",
+        "migrated to schema version 7: alert routing: alerts, the repeat log, silences",
     ]
     assert db.execute_sql(
         "SELECT kind, receiver_kind, chat_id, priority, text FROM outbox_message"

@@ -22,6 +22,7 @@ from daemon.store.migrations import (
     v4_notifications,
     v5_paper,
     v6_autosell,
+    v7_alerts,
 )
 
 
@@ -50,4 +51,5 @@ MIGRATIONS: tuple[Migration, ...] = (
         v5_paper.apply,
     ),
     Migration(6, "AutoSell: rule states and rules set by command", v6_autosell.apply),
+    Migration(7, "alert routing: alerts, the repeat log, silences", v7_alerts.apply),
 )

@@ -1,0 +1,142 @@
+"""Alert routing through the real daemon on the emulator: a paper fill becomes an alert
+that reaches an admin's chat and an Apprise json:// receiver (a local HTTP server); a
+silence set by /mute keeps the next one away; a receiver that is down gets its
+notification once it is back; /routes test reaches a receiver."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from daemon.emulator.client import BotControl
+from tests.support.processes import Launch, wait_until
+from tests.trading.test_paper_daemon import paper_config
+
+ADMIN = 4400
+
+
+class JsonReceiver:
+    """What Apprise's json:// posts, collected; `down` answers 500 instead."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, object]] = []
+        self.down = False
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if receiver.down:
+                    self.send_response(500)
+                else:
+                    receiver.bodies.append(json.loads(body))
+                    self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"json://127.0.0.1:{self._http.server_address[1]}/alerts"
+        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+
+    def messages(self) -> list[str]:
+        return [str(body.get("message", "")) for body in self.bodies]
+
+    def close(self) -> None:
+        self._http.shutdown()
+        self._http.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[JsonReceiver]:
+    server = JsonReceiver()
+    yield server
+    server.close()
+
+
+def config(tmp_path: Path, receiver: JsonReceiver) -> str:
+    # Quick retries, so a receiver that comes back is reached within seconds.
+    fast = "[notify]\nretry_initial = 0.2\nretry_max = 1\n"
+    return (
+        paper_config(tmp_path).replace("[notify]\n", fast)
+        + f"""
+
+[[alerts.receivers]]
+name = "admins"
+telegram = [{ADMIN}]
+
+[[alerts.receivers]]
+name = "ops"
+apprise = ["{receiver.url}"]
+
+[alerts.route]
+receiver = "admins"
+
+[[alerts.route.routes]]
+matchers = ['kind="fill"']
+receiver = "ops"
+continue = true
+
+[[alerts.route.routes]]
+matchers = ['kind="fill"']
+receiver = "admins"
+"""
+    )
+
+
+def alerts_in_chat(bot: BotControl) -> list[str]:
+    return [str(m.get("text", "")) for m in bot.sent(chat_id=ADMIN)
+            if str(m.get("text", "")).startswith("🔔")]  # fmt: skip
+
+
+def command(bot: BotControl, text: str, starts: str) -> str:
+    def replied(message: dict[str, object]) -> bool:
+        return str(message.get("text", "")).startswith(starts)
+
+    before = len([m for m in bot.sent(chat_id=ADMIN) if replied(m)])
+    bot.send_text(from_user=ADMIN, text=text)
+    return str(bot.wait_for_sent(chat_id=ADMIN, where=replied, count=before + 1)[-1]["text"])
+
+
+def test_a_fill_reaches_telegram_and_apprise_and_a_silence_holds_the_next(
+    tmp_path: Path, bot: BotControl, launch: Launch, receiver: JsonReceiver
+) -> None:
+    bot.set_flood(enabled=False)
+    daemon = launch(admin_ids=str(ADMIN), config=config(tmp_path, receiver))
+    daemon.wait_for_log(r"\[hb\] alive .*prices\.fresh=1", timeout=15)
+    command(bot, "/buy BTC/USDT 0.05", "Filled")
+    wait_until(lambda: alerts_in_chat(bot), 10, "the fill alert in the admin's chat")
+    [alert] = alerts_in_chat(bot)
+    assert alert.startswith("🔔 Alert (kind=fill symbol=BTC/USDT)\n")
+    assert alert.endswith("Paper buy 0.05 BTC/USDT at 50025 (fee 2.50125)")
+    wait_until(lambda: receiver.messages(), 10, "the fill alert at the Apprise receiver")
+    assert receiver.messages()[0].endswith("Paper buy 0.05 BTC/USDT at 50025 (fee 2.50125)")
+
+    assert command(bot, "/mute kind=fill 1h quiet please", "Silence #1").startswith(
+        'Silence #1\nkind="fill" muted until '
+    )
+    command(bot, "/buy BTC/USDT 0.05", "Filled")
+    time.sleep(2.5)  # the router reads the event log every second
+    assert len(alerts_in_chat(bot)) == 1
+    assert len(receiver.messages()) == 1
+
+    # A receiver that is down gets its notification once it is back.
+    receiver.down = True
+    assert command(bot, "/routes test ops", "Test alert queued") == (
+        "Test alert queued for ops: 1 notifications."
+    )
+    time.sleep(1.0)
+    assert len(receiver.messages()) == 1
+    receiver.down = False
+    wait_until(lambda: len(receiver.messages()) == 2, 15, "the test alert, after retries")
+    assert "Test alert from /routes test" in receiver.messages()[1]
+    # Receiver URLs never reach the log.
+    assert receiver.url.split("//")[1] not in daemon.log()
