@@ -401,6 +401,12 @@ class Daemon:
         # It queues notifications too; it runs without routes (it then does nothing), so
         # that a reload that adds them takes effect.
         intake.append(Listed(router, INTAKE, STOP_BUDGET))
+        if self._alerts().ingest.secret:
+            # Imported here: its aiohttp server is not loaded unless the ingest is on.
+            from daemon.alerts.ingest import AlertIngest
+
+            ingest = AlertIngest(self._alerts, store, utcnow, router.wake)
+            intake.append(Listed(ingest, INTAKE, STOP_BUDGET))
         database_file = sqlite_path(settings.database_url)
         if database_file is not None:
             housekeeping.append(Listed(WalCheckpointer(database_file), HOUSEKEEPING, 1.0))

@@ -43,6 +43,11 @@ def add(key: str, fingerprint: str, labels: dict[str, str], text: str, at: datet
     return None if row is None else int(row[0])
 
 
+def find(key: str) -> int | None:
+    row = execute("SELECT id FROM alert WHERE key = ?", key).fetchone()
+    return None if row is None else int(row[0])
+
+
 def unrouted(limit: int = 500) -> list[StoredAlert]:
     rows = execute(
         "SELECT id, key, labels, text, at FROM alert WHERE routed_at IS NULL ORDER BY id LIMIT ?",

@@ -6,12 +6,14 @@ notification once it is back; /routes test reaches a receiver."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 
 from daemon.emulator.client import BotControl
@@ -62,12 +64,25 @@ def receiver() -> Iterator[JsonReceiver]:
     server.close()
 
 
-def config(tmp_path: Path, receiver: JsonReceiver) -> str:
+SECRET = "ingest-secret-4400"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def config(tmp_path: Path, receiver: JsonReceiver, ingest_port: int) -> str:
     # Quick retries, so a receiver that comes back is reached within seconds.
     fast = "[notify]\nretry_initial = 0.2\nretry_max = 1\n"
     return (
         paper_config(tmp_path).replace("[notify]\n", fast)
         + f"""
+
+[alerts.ingest]
+listen = "127.0.0.1:{ingest_port}"
+secret = "{SECRET}"
 
 [[alerts.receivers]]
 name = "admins"
@@ -110,7 +125,8 @@ def test_a_fill_reaches_telegram_and_apprise_and_a_silence_holds_the_next(
     tmp_path: Path, bot: BotControl, launch: Launch, receiver: JsonReceiver
 ) -> None:
     bot.set_flood(enabled=False)
-    daemon = launch(admin_ids=str(ADMIN), config=config(tmp_path, receiver))
+    port = free_port()
+    daemon = launch(admin_ids=str(ADMIN), config=config(tmp_path, receiver, port))
     daemon.wait_for_log(r"\[hb\] alive .*prices\.fresh=1", timeout=15)
     command(bot, "/buy BTC/USDT 0.05", "Filled")
     wait_until(lambda: alerts_in_chat(bot), 10, "the fill alert in the admin's chat")
@@ -138,5 +154,22 @@ def test_a_fill_reaches_telegram_and_apprise_and_a_silence_holds_the_next(
     receiver.down = False
     wait_until(lambda: len(receiver.messages()) == 2, 15, "the test alert, after retries")
     assert "Test alert from /routes test" in receiver.messages()[1]
-    # Receiver URLs never reach the log.
-    assert receiver.url.split("//")[1] not in daemon.log()
+
+    # A TradingView alert through the ingest (the secret in the path, as TradingView
+    # must) reaches the admins' chat by the root route.
+    body = json.dumps({"ticker": "BTCUSDT", "action": "sell", "price": "64000",
+                       "severity": "critical"})  # fmt: skip
+    answer = httpx.post(f"http://127.0.0.1:{port}/alerts/{SECRET}", content=body,
+                        headers={"Content-Type": "application/json"}, timeout=5)  # fmt: skip
+    assert answer.status_code == 202
+
+    def ingested() -> list[str]:
+        return [str(m.get("text")) for m in bot.sent(chat_id=ADMIN)
+                if "sell BTCUSDT at 64000" in str(m.get("text"))]  # fmt: skip
+
+    wait_until(ingested, 10, "the ingested alert in the admin's chat")
+    assert ingested()[0].startswith("🚨 Alert (kind=tradingview symbol=BTCUSDT)")
+    # Receiver URLs and the ingest secret never reach the log.
+    log = daemon.log()
+    assert receiver.url.split("//")[1] not in log
+    assert SECRET not in log
