@@ -23,6 +23,7 @@ from loguru import logger
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from daemon import __version__, guard
+from daemon.alerts.price_watcher import PriceAlerts
 from daemon.alerts.router import AlertRouter
 from daemon.alerts.settings import AlertsSettings
 from daemon.autosell.assembly import attach
@@ -289,6 +290,11 @@ class Daemon:
         )
         router = AlertRouter(self._alerts, store, utcnow, sender.wake)
         services.alert_router = router
+        if paper is not None:
+            watcher = PriceAlerts(paper.book, store, utcnow)
+            watcher.on_queued = sender.wake
+            paper.feed.listeners.append(watcher.on_quotes)
+            services.price_alerts = watcher
         if autosell is not None:
             # Its notices go to the admins, unless alert routing is configured: then the
             # routing tree says who hears of an execution (from the event log).
@@ -398,6 +404,8 @@ class Daemon:
         if autosell is not None:
             # It trades and queues notices: it stops with intake, before the sender flushes.
             intake.append(Listed(autosell, INTAKE, STOP_BUDGET))
+        if services.price_alerts is not None:
+            intake.append(Listed(services.price_alerts, INTAKE, STOP_BUDGET))
         # It queues notifications too; it runs without routes (it then does nothing), so
         # that a reload that adds them takes effect.
         intake.append(Listed(router, INTAKE, STOP_BUDGET))

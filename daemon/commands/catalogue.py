@@ -14,6 +14,7 @@ from daemon.commands import (
     digest,
     logs,
     paper,
+    price_alerts,
     public,
     settings,
     status,
@@ -34,6 +35,7 @@ def build_registry() -> Registry:
         paper,
         autosell,
         alerts,
+        price_alerts,
     ):
         module.register(registry)
     return registry

@@ -13,6 +13,7 @@ from daemon.reply import Reply
 from daemon.store import admins
 
 if TYPE_CHECKING:
+    from daemon.alerts.price_watcher import PriceAlerts
     from daemon.alerts.router import AlertRouter
     from daemon.autosell.engine import AutoSell
     from daemon.config import Settings
@@ -89,6 +90,8 @@ class Services:
     autosell: AutoSell | None = None
     # The alert router (None outside the daemon: tests of other commands).
     alert_router: AlertRouter | None = None
+    # Personal price alerts, with a price feed (None: no [[prices.symbols]]).
+    price_alerts: PriceAlerts | None = None
 
     def env_admins(self) -> frozenset[int]:
         return self.settings().admin_ids

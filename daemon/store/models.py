@@ -281,6 +281,21 @@ class AlertSilence(BaseModel):
     created_by = peewee.BigIntegerField()
 
 
+class PriceAlert(BaseModel):
+    """A user's /alert: fires once, when a fresh price crosses `price` (upwards when
+    `above`), straight to the chat it was set in."""
+
+    id = peewee.AutoField()
+    user_id = peewee.BigIntegerField(index=True)
+    chat_id = peewee.BigIntegerField()
+    symbol = peewee.CharField(max_length=32)
+    above = peewee.BooleanField()
+    price = ExactDecimalField()
+    created_at = peewee.DateTimeField()
+    fired_at = peewee.DateTimeField(null=True, index=True)
+    fired_price = ExactDecimalField(null=True)
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     KeyValue,
     ProcessedUpdate,
@@ -306,4 +321,5 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     Alert,
     AlertSent,
     AlertSilence,
+    PriceAlert,
 )

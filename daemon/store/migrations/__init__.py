@@ -23,6 +23,7 @@ from daemon.store.migrations import (
     v5_paper,
     v6_autosell,
     v7_alerts,
+    v8_price_alerts,
 )
 
 
@@ -52,4 +53,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(6, "AutoSell: rule states and rules set by command", v6_autosell.apply),
     Migration(7, "alert routing: alerts, the repeat log, silences", v7_alerts.apply),
+    Migration(8, "personal price alerts", v8_price_alerts.apply),
 )
