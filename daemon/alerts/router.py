@@ -108,7 +108,7 @@ class AlertRouter:
         read = events.after(cursor, KINDS)
         for event_id, event in read:
             alert = from_event(event_id, event.kind, event.at, event.detail)
-            stored.add(alert.labels["id"], alert.fingerprint, dict(alert.labels), alert.text,
+            stored.add(f"event:{event_id}", alert.fingerprint, dict(alert.labels), alert.text,
                        alert.at)  # fmt: skip
         if read:
             stored.set_event_cursor(read[-1][0])

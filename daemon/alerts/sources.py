@@ -1,6 +1,7 @@
 """The daemon's own events as alerts: paper fills, AutoSell executions, starts, stops,
 failures and foreign pollers, read from the event log. Each carries its event id among
-its labels, so it is its own fingerprint and never held back as a repeat. Pure."""
+its labels, so it is its own fingerprint and never held back as a repeat; a stale price
+feed is a condition instead, repeated only after its repeat interval. Pure."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ SEVERITY = {
     "failure": "critical",
     "start": "info",
     "stop": "info",
+    "stale_feed": "warning",
 }
 KINDS = tuple(SEVERITY)
 
@@ -50,6 +52,11 @@ def from_event(event_id: int, kind: str, at: datetime, detail: str) -> Alert:
         unclean = "unclean" in detail
         labels["severity"] = "warning" if unclean else "info"
         text = f"tradebotd started ({detail})" if detail else "tradebotd started"
+    elif kind == "stale_feed":
+        # A condition, not an event: no id, so repeats wait their repeat interval.
+        del labels["id"]
+        labels["symbol"] = data.get("symbol", "")
+        text = f"The price of {labels['symbol']} is stale: {data.get('reason', '?')}"
     elif kind == "conflict":
         text = f"Another process is polling this bot's token: {detail}"
     else:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from daemon.alerts.summary import alerts_summary
 from daemon.autosell.summary import autosell_summary
 from daemon.config import Settings
 from daemon.digest.facts import gather
@@ -53,5 +54,6 @@ def build_digest(
         poller_running,
         paper_summary(settings, now),
         autosell_summary(settings, period.start),
+        alerts_summary(settings, period.start),
     )
     return Digest(period.key, digest_reply(facts), is_down(facts))

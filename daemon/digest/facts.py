@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from daemon.alerts.summary import AlertsSummary
 from daemon.autosell.summary import AutoSellSummary
 from daemon.digest.period import Period
 from daemon.store import events, stats
@@ -35,6 +36,7 @@ class DigestFacts:
     # The paper account (None: no [[prices.symbols]], so no paper trading).
     paper: PaperSummary | None = None
     autosell: AutoSellSummary | None = None
+    alerts: AlertsSummary | None = None
 
 
 def gather(
@@ -47,6 +49,7 @@ def gather(
     poller_running: bool | None = None,
     paper: PaperSummary | None = None,
     autosell: AutoSellSummary | None = None,
+    alerts: AlertsSummary | None = None,
 ) -> DigestFacts:
     results: dict[str, str | None] = {}
     for name, check in self_checks.items():
@@ -74,4 +77,5 @@ def gather(
         poller_running=poller_running,
         paper=paper,
         autosell=autosell,
+        alerts=alerts,
     )

@@ -153,4 +153,30 @@ class AutoSell:
         return Block("AutoSell", tuple(lines))
 
 
-SECTIONS: tuple[Section, ...] = (DaemonHealth(), AdminCommands(), PaperTrading(), AutoSell())
+class Alerts:
+    """Alerts received, silenced, sent per receiver; dead letters; price alerts fired."""
+
+    def render(self, facts: DigestFacts) -> Block | None:
+        summary = facts.alerts
+        if summary is None:
+            return None
+        sent = ", ".join(f"{name} {count}" for name, count in summary.sent.items()) or "none"
+        return Block(
+            "Alerts",
+            (
+                f"{summary.received} received this {facts.period.kind}, "
+                f"{summary.silenced} silenced",
+                f"sent: {sent}",
+                f"dead letters in the queue: {summary.dead_letters}",
+                f"personal price alerts fired: {summary.price_alerts_fired}",
+            ),
+        )
+
+
+SECTIONS: tuple[Section, ...] = (
+    DaemonHealth(),
+    AdminCommands(),
+    PaperTrading(),
+    AutoSell(),
+    Alerts(),
+)

@@ -6,6 +6,7 @@ fallback source is asked there while its own source fails."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -25,12 +26,14 @@ from daemon.prices.sources.dexscreener import DexScreenerClient
 from daemon.prices.sources.http import Blocked, Client, Fetched, SourceError, Throttled
 from daemon.prices.sources.kraken import KrakenClient
 from daemon.prices.sources.replay import SYNTHETIC, ReplayClient, load_ticks
+from daemon.store import events
 from daemon.store import quotes as stored_quotes
 from daemon.store.database import Store
 from daemon.waiting import pause
 
 BLOCKED_RETRY = 3600.0  # a region block does not lift in seconds
 BACKOFF_MAX = 600.0
+STALENESS_CHECK = 5.0  # seconds between looks at which prices went stale
 
 
 def build_clients(settings: PricesSettings, session: aiohttp.ClientSession) -> dict[str, Client]:
@@ -72,6 +75,7 @@ class PriceFeed:
         store: Store,
         clock: Callable[[], datetime],
         clients: Callable[[aiohttp.ClientSession], Mapping[str, Client]] | None = None,
+        staleness_check: float = STALENESS_CHECK,
     ):
         self._settings = settings
         self._book = book
@@ -79,6 +83,7 @@ class PriceFeed:
         self._clock = clock
         self._make_clients = clients or (lambda session: build_clients(settings, session))
         self._states: dict[str, SourceState] = {}
+        self._staleness_check = staleness_check
         # Told of each batch of quotes kept, once stored (AutoSell evaluates them as ticks).
         self.listeners: list[Callable[[list[Quote]], Awaitable[None]]] = []
 
@@ -91,11 +96,39 @@ class PriceFeed:
                 for kind, client in clients.items()
             ]
             try:
-                await stop.wait()
+                await self._watch_staleness(stop)
             finally:
                 for task in polls:
                     task.cancel()
                 await asyncio.gather(*polls, return_exceptions=True)
+
+    async def _watch_staleness(self, stop: asyncio.Event) -> None:
+        """Record a `stale_feed` event when a symbol's price goes stale (once per
+        episode; alert routing tells whom it concerns), and note when it is fresh again."""
+        stale: set[str] = set()
+        while not await pause(stop, self._staleness_check):
+            now_stale = set(self._book.stale_symbols())
+            gone, back = now_stale - stale, stale - now_stale
+            if gone or back:
+                async with self._store.transaction():
+                    for symbol in sorted(gone):
+                        why = self._why_stale(symbol)
+                        logger.warning("prices: {} is stale: {}", symbol, why)
+                        detail = json.dumps({"symbol": symbol, "reason": why})
+                        events.record("stale_feed", self._clock(), detail)
+                for symbol in sorted(back):
+                    logger.info("prices: {} is fresh again", symbol)
+            stale = now_stale
+
+    def _why_stale(self, symbol: str) -> str:
+        try:
+            self._book.fresh(symbol)
+        except LookupError as exc:
+            failing = "; ".join(
+                f"{k}: {s.error}" for k, s in sorted(self._states.items()) if s.error
+            )
+            return str(exc) + (f" ({failing})" if failing else "")
+        return "fresh again"
 
     def _asked(self, kind: str) -> dict[str, SymbolSettings]:
         """The source's ids and the symbols they price: its own symbols, and those it is

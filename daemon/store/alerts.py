@@ -105,6 +105,19 @@ def end_silence(silence_id: int, now: datetime) -> bool:
     return row is not None
 
 
+def counts_since(since: datetime) -> tuple[int, int]:
+    """(alerts received, of them silenced) since `since`."""
+    row = execute("SELECT COUNT(*), COUNT(silenced_by) FROM alert WHERE at >= ?",
+                  timestamp(since)).fetchone()  # fmt: skip
+    return int(row[0]), int(row[1])
+
+
+def sent_by_receiver_since(since: datetime) -> dict[str, int]:
+    rows = execute("SELECT receiver, COUNT(*) FROM alert_sent WHERE sent_at >= ?"
+                   " GROUP BY receiver ORDER BY receiver", timestamp(since)).fetchall()  # fmt: skip
+    return {str(receiver): int(count) for receiver, count in rows}
+
+
 def event_cursor() -> int:
     value = named_values.get(EVENT_CURSOR)
     return int(value) if value else 0

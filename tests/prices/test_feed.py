@@ -31,7 +31,7 @@ from daemon.prices.sources.kraken import KrakenClient
 from daemon.prices.sources.replay import SYNTHETIC, ReplayClient, ReplayError, load_ticks
 from daemon.store import quotes as stored_quotes
 from daemon.store import schema
-from daemon.store.database import Store, open_database
+from daemon.store.database import Store, execute, open_database
 from tests.support.fake_api import FakeApi
 
 T0 = datetime(2026, 11, 30, 9, 0, 0)
@@ -216,3 +216,26 @@ async def test_a_steady_price_is_stored_with_its_latest_observation(
     assert stored_quotes.load() == [
         stored_quotes.StoredQuote("BTC/USDT", D("60100.25"), "binance", later, later)
     ]
+
+
+async def test_a_price_going_stale_is_recorded_once_for_alert_routing(
+    api: FakeApi, store: Store
+) -> None:
+    api.answer([{"symbol": "BTCUSDT", "price": "60100.25"}])
+    prices = settings(SymbolSettings("BTC/USDT", "binance", "BTCUSDT"))
+    clock = Clock()
+    book = QuoteBook({"BTC/USDT": 5.0}, clock)
+    feed = PriceFeed(prices, book, store, clock, binance_at(api), staleness_check=0.05)
+    stop = asyncio.Event()
+    task = asyncio.create_task(feed.run(stop))
+    await asyncio.sleep(0.2)
+    api.answer("down", status=503)
+    clock.now = T0 + timedelta(seconds=30)
+    await asyncio.sleep(0.4)  # several checks: one event
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    rows = execute("SELECT kind, detail FROM event WHERE kind = 'stale_feed'").fetchall()
+    assert len(rows) == 1
+    detail = json.loads(rows[0][1])
+    assert detail["symbol"] == "BTC/USDT"
+    assert detail["reason"].startswith("the price of BTC/USDT is stale: 30s old, from binance")
