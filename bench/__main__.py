@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from bench import (
+    alerts,
     autosell_engine,
     daemon_throughput,
     emulator_throughput,
@@ -26,6 +27,7 @@ def main() -> int:
         "paper_ledger": paper_ledger.run(),
         "paper_commands": paper_commands.run(),
         "autosell_engine": autosell_engine.run(),
+        "alerts": alerts.run(),
     }
     RESULTS.mkdir(exist_ok=True)
     text = json.dumps(figures, indent=2)
