@@ -1,7 +1,8 @@
 """The daemon's own events as alerts: paper fills, AutoSell executions, starts, stops,
 failures and foreign pollers, read from the event log. Each carries its event id among
 its labels, so it is its own fingerprint and never held back as a repeat; a stale price
-feed is a condition instead, repeated only after its repeat interval. Pure."""
+feed, a foreign poller and a dead letter are conditions instead, repeated only after
+their repeat interval. Pure."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ SEVERITY = {
     "start": "info",
     "stop": "info",
     "stale_feed": "warning",
+    "dead_letter": "warning",
 }
 KINDS = tuple(SEVERITY)
 
@@ -58,7 +60,12 @@ def from_event(event_id: int, kind: str, at: datetime, detail: str) -> Alert:
         labels["symbol"] = data.get("symbol", "")
         text = f"The price of {labels['symbol']} is stale: {data.get('reason', '?')}"
     elif kind == "conflict":
+        del labels["id"]  # a condition: repeats wait their repeat interval
         text = f"Another process is polling this bot's token: {detail}"
+    elif kind == "dead_letter":
+        del labels["id"]  # a condition per receiver
+        labels["receiver"] = data.get("receiver", "")
+        text = f"A notification to {labels['receiver']} was given up: {data.get('error', '?')}"
     else:
         text = f"tradebotd {kind}" + (f": {detail}" if detail else "")
     return Alert(labels, text, at)

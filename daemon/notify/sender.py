@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -40,7 +41,7 @@ from daemon.notify.transport import (
 from daemon.policy.backoff import Backoff
 from daemon.policy.pacing import Pacer
 from daemon.policy.retry import RetryPolicy
-from daemon.store import outbox
+from daemon.store import events, outbox
 from daemon.store.database import Store, StoreUnavailable
 from daemon.store.outbox import QueuedCall, Receiver
 from daemon.waiting import wait_any
@@ -275,6 +276,7 @@ class NotificationSender:
             return  # not the item's fault: it stays at the head of its paused receiver
         if isinstance(failure, ReceiverGone):
             dropped = outbox.fail_receiver(call.receiver, str(failure))
+            record_dead_letter(call.receiver, failure, now)
             self._transports[call.receiver.kind].gone(call.receiver)
             self.counters.dead += dropped
             logger.warning(
@@ -302,6 +304,7 @@ class NotificationSender:
             return
         self.counters.dead += 1
         outbox.failed(call.id, str(failure))
+        record_dead_letter(call.receiver, failure, now)
         logger.error(
             "notification {} to {} is a dead letter: {}{}",
             call.id,
@@ -309,3 +312,10 @@ class NotificationSender:
             failure,
             "" if isinstance(failure, Refused) else " (failing past its max age)",
         )
+
+
+def record_dead_letter(receiver: Receiver, failure: DeliveryFailed, now: datetime) -> None:
+    """In the failure's transaction: the event alert routing reports (a condition per
+    receiver, repeated only after its repeat interval)."""
+    detail = json.dumps({"receiver": str(receiver), "error": str(failure)[:200]})
+    events.record("dead_letter", now, detail)

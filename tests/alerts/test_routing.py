@@ -11,6 +11,7 @@ import pytest
 from daemon.alerts.matchers import MatcherError, parse_matcher
 from daemon.alerts.routing import Route, Timing, group_key, match
 from daemon.alerts.silences import MuteError, Silence, parse_mute, silenced
+from daemon.alerts.sources import from_event
 
 T0 = datetime(2026, 11, 30, 9, 0)
 
@@ -127,3 +128,16 @@ def test_a_silence_mutes_what_it_matches_while_active() -> None:
     assert silenced({"severity": "critical"}, [silence], T0) is None
     assert silenced({"severity": "info"}, [silence], T0 + timedelta(hours=1)) is None
     assert silenced({"severity": "info"}, [silence], T0 - timedelta(seconds=1)) is None
+
+
+def test_events_are_their_own_fingerprint_and_conditions_share_one() -> None:
+    """A second stop-loss is a new alert; a foreign poller, a stale feed or a dead letter
+    for the same receiver is the same condition again (held back until its repeat)."""
+    fills = [from_event(n, "autosell", T0, '{"symbol": "BTC/USDT", "rule": "stop-loss"}')
+             for n in (1, 2)]  # fmt: skip
+    assert fills[0].fingerprint != fills[1].fingerprint
+    for kind, detail in (("conflict", "409"), ("stale_feed", '{"symbol": "BTC/USDT"}'),
+                         ("dead_letter", '{"receiver": "chat 5"}')):  # fmt: skip
+        first, again = (from_event(n, kind, T0, detail) for n in (1, 2))
+        assert first.fingerprint == again.fingerprint, kind
+        assert "id" not in first.labels

@@ -5,6 +5,7 @@ priorities, and a second transport plugged in by receiver kind."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ from daemon.notify.transport import ReceiverGone, Temporary, Transport
 from daemon.policy.pacing import PacingLimits
 from daemon.policy.retry import RetryPolicy
 from daemon.store import outbox, schema
-from daemon.store.database import Store, open_database
+from daemon.store.database import Store, execute, open_database
 from daemon.store.outbox import Priority, QueuedCall, Receiver
 
 UNPACED = PacingLimits(1000, 100, 100, 6000)
@@ -116,6 +117,9 @@ async def test_a_refused_item_is_a_dead_letter_and_its_chat_moves_on(
         await until(lambda: outbox.backlog() == 0, "queue drained")
     assert texts(bot, A) == ["first", "third"]
     assert outbox.dead_letter_summary().count == 1
+    # Recorded for alert routing, in the dead letter's own transaction.
+    [(detail,)] = execute("SELECT detail FROM event WHERE kind = 'dead_letter'").fetchall()
+    assert json.loads(detail)["receiver"] == "chat 999999"
 
 
 async def test_a_temporary_failure_holds_its_own_chat_only(bot: BotControl, store: Store) -> None:
