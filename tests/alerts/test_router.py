@@ -6,17 +6,14 @@ sends nothing twice."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from daemon.alerts.router import AlertRouter
 from daemon.alerts.settings import AlertsSettings
 from daemon.store import alerts as stored
-from daemon.store import events, schema
-from daemon.store.database import Store, execute, open_database
+from daemon.store import events
+from daemon.store.database import Store, execute
 from tests.support.config import settings_from
 
 T0 = datetime(2026, 11, 30, 9, 0)
@@ -47,14 +44,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    db = open_database(database_url)
-    schema.upgrade(db)
-    yield Store(db)
-    db.close()
 
 
 def alerts_settings(tmp_path: Path) -> AlertsSettings:

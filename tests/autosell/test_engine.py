@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal as D
-
-import pytest
 
 from daemon.autosell.decide import Costs
 from daemon.autosell.engine import AutoSell
 from daemon.autosell.settings import AutoSellSettings, RuleSettings
 from daemon.prices.quotes import Quote, QuoteBook
 from daemon.store import autosell as stored
-from daemon.store import schema
-from daemon.store.database import Store, execute, open_database
+from daemon.store.database import Store, execute
 from daemon.store.outbox import Priority
 from daemon.trading.broker import PaperBroker
 from daemon.trading.desk import PaperDesk
@@ -83,14 +79,6 @@ def build(store: Store, clock: Clock, rules: AutoSellSettings) -> Rig:
     desk.after_fill.append(engine.after_fill)
     engine.admins = lambda: [ADMIN]
     return Rig(store, clock, book, desk, engine)
-
-
-@pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    db = open_database(database_url)
-    schema.upgrade(db)
-    yield Store(db)
-    db.close()
 
 
 async def running(rig: Rig) -> tuple[asyncio.Event, asyncio.Task[None]]:
