@@ -95,7 +95,7 @@ class RetentionSettings:
     events: float = field(
         default=90 * DAY,
         metadata=declare.seconds(
-            8 * DAY, 3650 * DAY, "starts, stops, conflicts (the newest stays)"
+            8 * DAY, 3650 * DAY, "events (the newest stays), routed alerts, fired /alert"
         ),
     )
     digest_history: float = field(

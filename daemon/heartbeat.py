@@ -19,7 +19,7 @@ from loguru import logger
 from daemon.components import Components
 from daemon.config import RetentionSettings
 from daemon.logs import RingBuffer
-from daemon.store import events, outbox, progress, stats
+from daemon.store import alerts, events, outbox, price_alerts, progress, stats
 from daemon.store.database import Store, StoreUnavailable
 from daemon.systemd import Notifier
 from daemon.vitals import Vitals, format_age, heartbeat_line, status_line
@@ -146,6 +146,9 @@ class Heartbeat:
             progress.prune_processed(now, kept.kept("processed_updates"))
             outbox.prune_dead_letters(now - kept.kept("dead_letters"))
             events.prune(now - kept.kept("events"))
+            # Alerts are events too, and kept as long.
+            alerts.prune(now - kept.kept("events"))
+            price_alerts.prune(now - kept.kept("events"))
             stats.prune(now - kept.kept("digest_history"))
 
     async def run(self, stop: asyncio.Event) -> None:

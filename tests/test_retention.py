@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 from daemon.config import PollingSettings, RetentionSettings
 from daemon.heartbeat import Heartbeat
 from daemon.logs import RingBuffer
-from daemon.store import events, outbox, progress, schema, stats
-from daemon.store.database import Store, open_database
+from daemon.store import alerts, events, outbox, price_alerts, progress, schema, stats
+from daemon.store.database import Store, execute, open_database
 from daemon.store.models import Event, HourlyStat, OutboxMessage, ProcessedUpdate
 from daemon.store.outbox import Priority, Receiver
 from daemon.systemd import Notifier
@@ -84,3 +85,27 @@ async def test_the_newest_event_outlives_its_age(store: Store) -> None:
         events.record("stop", NOW - 400 * DAY)
     await heartbeat(store, RetentionSettings()).beat()
     assert [e.kind for e in Event.select()] == ["stop"]
+
+
+async def test_alerts_are_kept_as_long_as_events(store: Store) -> None:
+    """Routed alerts, repeat records, ended silences and fired price alerts older than
+    the events' age go; an alert not yet routed stays, however old."""
+    async with store.transaction():
+        for key, age_days, routed in (("old", 20, True), ("new", 5, True), ("waiting", 20, False)):
+            alert_id = alerts.add(key, key, {"kind": "x"}, key, NOW - age_days * DAY)
+            if routed and alert_id is not None:
+                alerts.mark_routed([alert_id], NOW - age_days * DAY)
+        alerts.record_sent("admins", ["old"], NOW - 20 * DAY)
+        alerts.record_sent("admins", ["new"], NOW - 5 * DAY)
+        alerts.add_silence(("a=b",), NOW - 30 * DAY, NOW - 20 * DAY, "", 1)
+        fired = price_alerts.add(1, 1, "BTC/USDT", True, Decimal(1), NOW - 30 * DAY)
+        price_alerts.fire(fired, Decimal(2), NOW - 20 * DAY)
+        price_alerts.add(1, 1, "BTC/USDT", True, Decimal(3), NOW - 30 * DAY)  # still active
+    await heartbeat(store, RetentionSettings(events=10 * 86400.0)).beat()
+    assert [r[0] for r in execute("SELECT key FROM alert ORDER BY id").fetchall()] == [
+        "new",
+        "waiting",
+    ]
+    assert alerts.sent_since(NOW - 100 * DAY) == {("admins", "new"): NOW - 5 * DAY}
+    assert alerts.active_silences(NOW - 100 * DAY) == []
+    assert [row.price for row in price_alerts.active()] == [Decimal(3)]

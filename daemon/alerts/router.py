@@ -5,7 +5,9 @@ each due group for its receiver's Telegram chats and Apprise targets.
 Nothing is lost to a crash: an alert is stored (once per key) before it is routed, and
 marked routed only in the transaction that queues the last of its notifications and
 records them in the repeat log. Killed in between, the restarted router routes it again,
-and the repeat log keeps a receiver that already had it from getting it twice.
+and the repeat log keeps a receiver that already had it from getting it twice. The
+groups live in memory only; a transaction that fails ends the component, and the daemon
+with it, for systemd to restart and the groups to be rebuilt from the database.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from daemon.store.outbox import Priority, Receiver
 from daemon.waiting import doze
 
 POLL = 1.0  # how often the event log is read when nothing wakes the router
+FORGET_EVERY = timedelta(minutes=1)
 
 
 @dataclass
@@ -80,11 +83,24 @@ class AlertRouter:
                 stored.set_event_cursor(events.last_id())
             longest = max((r.timing.repeat_interval for r in self._routes()), default=0.0)
             self._grouper.sent = stored.sent_since(self._clock() - timedelta(seconds=longest))
+        forgot = self._clock()
         while not stop.is_set():
             await self.cycle()
+            if self._clock() - forgot > FORGET_EVERY:
+                forgot = self._clock()
+                self._forget(forgot)
             due = self._grouper.next_due()
             delay = POLL if due is None else min(POLL, (due - self._clock()).total_seconds())
             await doze(stop, self._wake, delay)
+
+    def _forget(self, now: datetime) -> None:
+        """Drop groups and repeat records no longer needed, so memory does not grow
+        with every alert ever sent."""
+        longest: dict[str, float] = {}
+        for route in self._routes():
+            longest[route.receiver] = max(longest.get(route.receiver, 0.0),
+                                          route.timing.repeat_interval)  # fmt: skip
+        self._grouper.forget(now, longest)
 
     def _routes(self) -> list[Route]:
         tree = self._settings().tree()

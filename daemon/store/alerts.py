@@ -118,6 +118,15 @@ def sent_by_receiver_since(since: datetime) -> dict[str, int]:
     return {str(receiver): int(count) for receiver, count in rows}
 
 
+def prune(before: datetime) -> int:
+    """Forget routed alerts, repeat records and ended silences older than `before`."""
+    when = timestamp(before)
+    removed = execute("DELETE FROM alert WHERE routed_at IS NOT NULL AND at < ?", when).rowcount
+    execute("DELETE FROM alert_sent WHERE sent_at < ?", when)
+    execute("DELETE FROM alert_silence WHERE ends < ?", when)
+    return int(removed)
+
+
 def event_cursor() -> int:
     value = named_values.get(EVENT_CURSOR)
     return int(value) if value else 0

@@ -72,3 +72,8 @@ def fire(alert_id: int, price: Decimal, now: datetime) -> bool:
 def fired_since(since: datetime) -> int:
     row = execute("SELECT COUNT(*) FROM price_alert WHERE fired_at >= ?", timestamp(since))
     return int(row.fetchone()[0])
+
+
+def prune(before: datetime) -> int:
+    """Forget alerts that fired before `before`."""
+    return int(execute("DELETE FROM price_alert WHERE fired_at < ?", timestamp(before)).rowcount)
