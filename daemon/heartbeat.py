@@ -9,6 +9,7 @@ HEARTBEAT_INTERVAL, and the time of the last one is stored for the digest's up/d
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from loguru import logger
 
 from daemon.components import Components
 from daemon.config import RetentionSettings
-from daemon.logs import RingBuffer
+from daemon.logs import ERROR_LEVEL_NO, RingBuffer
 from daemon.store import alerts, events, outbox, price_alerts, progress, stats
 from daemon.store.database import Store, StoreUnavailable
 from daemon.systemd import Notifier
@@ -142,6 +143,11 @@ class Heartbeat:
             errors = self._ring.take_errors()
             if errors:
                 stats.bump(stats.ERRORS, now, errors)
+                # For alert routing: a condition ("errors are being logged"), with the
+                # last one, already redacted as every ring line is.
+                last = (self._ring.last(1, ERROR_LEVEL_NO) or [""])[0]
+                detail = json.dumps({"count": errors, "last": last[-300:]})
+                events.record("errors", now, detail)
             # Tables that only grow are pruned by age (docs/configuration.md, [retention]).
             progress.prune_processed(now, kept.kept("processed_updates"))
             outbox.prune_dead_letters(now - kept.kept("dead_letters"))

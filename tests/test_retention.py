@@ -1,7 +1,9 @@
-"""Tables that only grow are pruned by age on every heartbeat ([retention] settings)."""
+"""Tables that only grow are pruned by age on every heartbeat ([retention] settings); the
+errors logged since the last beat are counted and recorded for alert routing."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -32,7 +34,9 @@ def store(database_url: str) -> Iterator[Store]:
     db.close()
 
 
-def heartbeat(store: Store, retention: RetentionSettings) -> Heartbeat:
+def heartbeat(
+    store: Store, retention: RetentionSettings, ring: RingBuffer | None = None
+) -> Heartbeat:
     vitals = Vitals.starting("test", False, 0.0, PollingSettings())
     return Heartbeat(
         vitals=vitals,
@@ -41,7 +45,7 @@ def heartbeat(store: Store, retention: RetentionSettings) -> Heartbeat:
         interval=lambda: 60.0,
         watchdog_interval=None,
         utcnow=lambda: NOW,
-        ring=RingBuffer(),
+        ring=ring or RingBuffer(),
         clock=lambda: 0.0,
         retention=lambda: retention,
     )
@@ -109,3 +113,20 @@ async def test_alerts_are_kept_as_long_as_events(store: Store) -> None:
     assert alerts.sent_since(NOW - 100 * DAY) == {("admins", "new"): NOW - 5 * DAY}
     assert alerts.active_silences(NOW - 100 * DAY) == []
     assert [row.price for row in price_alerts.active()] == [Decimal(3)]
+
+
+async def test_errors_logged_since_the_last_beat_are_counted_and_recorded_for_alerts(
+    store: Store,
+) -> None:
+    ring = RingBuffer()
+    beat = heartbeat(store, RetentionSettings(), ring)
+    ring.add(40, "12:00:00 ERROR    prices: binance failed badly")
+    ring.add(20, "12:00:01 INFO     fine")
+    await beat.beat()
+    [(detail,)] = execute("SELECT detail FROM event WHERE kind = 'errors'").fetchall()
+    assert json.loads(detail) == {
+        "count": 1,
+        "last": "12:00:00 ERROR    prices: binance failed badly",
+    }
+    await beat.beat()  # nothing new: nothing recorded
+    assert execute("SELECT COUNT(*) FROM event WHERE kind = 'errors'").fetchone()[0] == 1

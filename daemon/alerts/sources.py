@@ -1,8 +1,8 @@
 """The daemon's own events as alerts: paper fills, AutoSell executions, starts, stops,
 failures and foreign pollers, read from the event log. Each carries its event id among
 its labels, so it is its own fingerprint and never held back as a repeat; a stale price
-feed, a foreign poller and a dead letter are conditions instead, repeated only after
-their repeat interval. Pure."""
+feed, a foreign poller, a dead letter and errors being logged are conditions instead,
+repeated only after their repeat interval. Pure."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ SEVERITY = {
     "stop": "info",
     "stale_feed": "warning",
     "dead_letter": "warning",
+    "errors": "warning",
 }
 KINDS = tuple(SEVERITY)
 
@@ -62,6 +63,11 @@ def from_event(event_id: int, kind: str, at: datetime, detail: str) -> Alert:
     elif kind == "conflict":
         del labels["id"]  # a condition: repeats wait their repeat interval
         text = f"Another process is polling this bot's token: {detail}"
+    elif kind == "errors":
+        del labels["id"]  # a condition: errors are being logged
+        text = f"{data.get('count', '?')} errors logged since the last heartbeat; the last: " + (
+            data.get("last", "?")
+        )
     elif kind == "dead_letter":
         del labels["id"]  # a condition per receiver
         labels["receiver"] = data.get("receiver", "")
