@@ -6,6 +6,7 @@ notification once it is back; /routes test reaches a receiver."""
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import threading
 import time
@@ -169,6 +170,19 @@ def test_a_fill_reaches_telegram_and_apprise_and_a_silence_holds_the_next(
 
     wait_until(ingested, 10, "the ingested alert in the admin's chat")
     assert ingested()[0].startswith("🚨 Alert (kind=tradingview symbol=BTCUSDT)")
+    # A reload with a broken tree says why and keeps the running routes.
+    routes_before = command(bot, "/routes", "Alert routes")
+    daemon.config_path.write_text(
+        daemon.config_path.read_text() + '\n[[alerts.route.routes]]\nreceiver = "nobody"\n'
+    )
+    daemon.signal(signal.SIGHUP)
+    daemon.wait_for_log(
+        r"reload failed, keeping the running configuration: .*alerts\.route\.routes\[2\]"
+        r"\.receiver: 'nobody' is not a receiver \(receivers: admins, ops\)"
+    )
+    assert (
+        command(bot, "/routes", "Alert routes").splitlines()[:4] == (routes_before.splitlines()[:4])
+    )
     # Receiver URLs and the ingest secret never reach the log.
     log = daemon.log()
     assert receiver.url.split("//")[1] not in log
