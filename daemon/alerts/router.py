@@ -71,6 +71,8 @@ class AlertRouter:
         # waiting in its group replaces the text, and is routed with the first)
         self._alert_ids: dict[str, list[int]] = {}
         self._wake = asyncio.Event()
+        self._read_up_to = 0  # the highest alert id read
+        self._last_full_pass: datetime | None = None
         self.counters = Counters()
 
     def wake(self) -> None:
@@ -131,7 +133,14 @@ class AlertRouter:
 
     def _route(self, tree: Route, now: datetime) -> None:
         silences = silences_of(stored.active_silences(now))
-        for row in stored.unrouted():
+        # From past the last alert read: the oldest may all be waiting in their groups,
+        # and must not keep newer ones from being read. A full pass now and then picks up
+        # an alert whose id was taken before a higher one committed (PostgreSQL).
+        full_pass = self._last_full_pass is None or now - self._last_full_pass > FORGET_EVERY
+        if full_pass:
+            self._last_full_pass = now
+        for row in stored.unrouted(0 if full_pass else self._read_up_to):
+            self._read_up_to = max(self._read_up_to, row.id)
             if row.id in self._waiting:
                 continue
             self.counters.received += 1

@@ -48,9 +48,12 @@ def find(key: str) -> int | None:
     return None if row is None else int(row[0])
 
 
-def unrouted(limit: int = 500) -> list[StoredAlert]:
+def unrouted(after_id: int = 0, limit: int = 500) -> list[StoredAlert]:
+    """Alerts not routed yet, oldest first, from the one after `after_id`."""
     rows = execute(
-        "SELECT id, key, labels, text, at FROM alert WHERE routed_at IS NULL ORDER BY id LIMIT ?",
+        "SELECT id, key, labels, text, at FROM alert WHERE routed_at IS NULL AND id > ?"
+        " ORDER BY id LIMIT ?",
+        after_id,
         limit,
     ).fetchall()
     return [StoredAlert(int(i), str(k), json.loads(lb), str(t), read_timestamp(a))

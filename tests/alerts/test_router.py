@@ -142,3 +142,31 @@ async def test_a_restart_routes_what_was_waiting_and_resends_nothing(
     assert sum("status 0" in text for text in texts) == 2  # once per chat, not again
     assert sum("status 1" in text for text in texts) == 2
     assert execute("SELECT COUNT(*) FROM alert WHERE routed_at IS NULL").fetchone()[0] == 0
+
+
+async def test_alerts_waiting_in_their_groups_do_not_hold_back_newer_ones(
+    store: Store, tmp_path: Path
+) -> None:
+    """Five hundred and five alerts wait in a group with a long group_wait; one that
+    arrives after them for a route without a wait goes out at once."""
+    settings: AlertsSettings = settings_from(tmp_path, """
+[[alerts.receivers]]
+name = "admins"
+telegram = [111]
+[alerts.route]
+receiver = "admins"
+[[alerts.route.routes]]
+matchers = ['kind="slow"']
+group_wait = "10m"
+""").section("alerts")  # fmt: skip
+    clock = Clock()
+    router = AlertRouter(lambda: settings, store, clock, lambda: None)
+    async with store.transaction():
+        for n in range(505):
+            stored.add(f"s{n}", f"s{n}", {"kind": "slow", "id": f"s{n}"}, f"slow {n}", T0)
+    await router.cycle()
+    clock.now = T0 + timedelta(seconds=1)
+    async with store.transaction():
+        stored.add("urgent", "urgent", {"kind": "fast", "id": "urgent"}, "urgent one", clock.now)
+    await router.cycle()
+    assert [text for *_, text in queued() if "urgent one" in text]
