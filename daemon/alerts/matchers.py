@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 _MATCHER = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*")
 # Typographic quotes, as phones type them, read as plain ones.
-_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
+QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 
 
 class MatcherError(ValueError):
@@ -47,7 +47,7 @@ def _unquote(text: str, shown: str) -> str:
 
 
 def parse_matcher(text: str) -> Matcher:
-    shown = text.translate(_QUOTES)
+    shown = text.translate(QUOTES)
     found = _MATCHER.fullmatch(shown)
     if found is None:
         raise MatcherError(

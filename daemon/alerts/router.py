@@ -46,6 +46,16 @@ class Counters:
     notifications: int = 0
 
 
+def targets(receiver: ReceiverSettings) -> list[Receiver]:
+    """Where a receiver's notifications are queued: each Telegram chat (an id or an
+    @username), and its Apprise URLs as one queue receiver by its name."""
+    found = [Receiver.chat(c) if isinstance(c, int) else Receiver.username(c)
+             for c in receiver.telegram]  # fmt: skip
+    if receiver.apprise:
+        found.append(apprise_transport.receiver(receiver.name))
+    return found
+
+
 def silences_of(rows: list[stored.SilenceRow]) -> list[Silence]:
     return [Silence(r.id, tuple(parse_matcher(m) for m in r.matchers), r.starts, r.ends,
                     r.comment, r.created_by) for r in rows]  # fmt: skip
@@ -71,6 +81,8 @@ class AlertRouter:
         # waiting in its group replaces the text, and is routed with the first)
         self._alert_ids: dict[str, list[int]] = {}
         self._wake = asyncio.Event()
+        self._tree_of: AlertsSettings | None = None  # the settings _built was built from
+        self._built: Route | None = None
         self._read_up_to = 0  # the highest alert id read
         self._last_full_pass: datetime | None = None
         self.counters = Counters()
@@ -104,13 +116,21 @@ class AlertRouter:
                                           route.timing.repeat_interval)  # fmt: skip
         self._grouper.forget(now, longest)
 
+    def _tree(self) -> Route | None:
+        """The routing tree of the running settings, built again only after a reload
+        (building compiles every regex: not something to do each second)."""
+        settings = self._settings()
+        if settings is not self._tree_of:
+            self._tree_of, self._built = settings, settings.tree()
+        return self._built
+
     def _routes(self) -> list[Route]:
-        tree = self._settings().tree()
+        tree = self._tree()
         return [] if tree is None else tree.walk()
 
     async def cycle(self) -> None:
         """Read new events, route new alerts, send what is due: one transaction."""
-        tree = self._settings().tree()
+        tree = self._tree()
         if tree is None:
             return
         async with self._store.transaction():
@@ -194,14 +214,13 @@ class AlertRouter:
 
     def _queue(self, receiver: ReceiverSettings, flush: Flush, now: datetime) -> int:
         queued = 0
-        for chat in receiver.telegram:
-            target = Receiver.chat(chat) if isinstance(chat, int) else Receiver.username(chat)
-            queued += len(queue_reply(target, render.reply(flush), now, Priority.ALERT))
-        if receiver.apprise:
-            outbox.enqueue(apprise_transport.receiver(receiver.name), render.plain(flush), now,
-                           priority=Priority.ALERT, parse_mode=None,
-                           payload={"title": render.title(flush)})  # fmt: skip
-            queued += 1
+        for target in targets(receiver):
+            if target.kind == apprise_transport.APPRISE:
+                outbox.enqueue(target, render.plain(flush), now, priority=Priority.ALERT,
+                               parse_mode=None, payload={"title": render.title(flush)})  # fmt: skip
+                queued += 1
+            else:
+                queued += len(queue_reply(target, render.reply(flush), now, Priority.ALERT))
         return queued
 
     def health(self) -> str | None:

@@ -8,14 +8,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from daemon.alerts.matchers import Matcher, all_match, parse_matcher
+from daemon.alerts.matchers import QUOTES, Matcher, all_match, parse_matcher
 from daemon.settings_schema import parse_duration
 
 MAX_SILENCE = 90 * 86400
 MAX_COMMENT = 200
 # A matcher: name, operator, then a quoted value (which may hold spaces) or a bare one.
 _TOKEN = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*\s*(?:=~|!~|!=|=)\s*(?:"[^"]*"|\'[^\']*\'|\S*))')
-_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
 
 
 class MuteError(ValueError):
@@ -53,7 +52,7 @@ def silenced(
 def parse_mute(text: str) -> Mute:
     """`severity=info symbol=~"BTC.*" 2h optional comment`: matchers, a duration, a
     comment. MatcherError or MuteError saying what is wrong."""
-    rest = text.translate(_QUOTES).strip()
+    rest = text.translate(QUOTES).strip()
     matchers = []
     while True:
         found = _TOKEN.match(rest)

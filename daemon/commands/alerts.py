@@ -9,19 +9,18 @@ from datetime import timedelta
 from daemon.alerts.grouping import Flush
 from daemon.alerts.matchers import MatcherError
 from daemon.alerts.model import Alert
+from daemon.alerts.router import targets
 from daemon.alerts.routing import Route
 from daemon.alerts.settings import AlertsSettings
 from daemon.alerts.silences import MuteError, parse_mute
 from daemon.clock import utcnow
 from daemon.commands.registry import Command, CommandCall, CommandError, Registry, Role, Services
 from daemon.config import Settings
-from daemon.notify import apprise_transport
 from daemon.numbers import ascii_int
 from daemon.reply import Reply
 from daemon.settings_schema import format_seconds
 from daemon.store import alerts as stored
 from daemon.store import outbox
-from daemon.store.outbox import Receiver
 
 NO_ROUTES = "No alert routing: add [alerts.route] and [[alerts.receivers]] (docs/alerts.md)."
 
@@ -46,15 +45,6 @@ def _lines(route: Route, depth: int = 0) -> list[str]:
     return [_route_line(route, depth), *(x for r in route.routes for x in _lines(r, depth + 1))]
 
 
-def _targets(alerts: AlertsSettings, name: str) -> list[Receiver]:
-    found = next(r for r in alerts.receivers if r.name == name)
-    targets = [Receiver.chat(c) if isinstance(c, int) else Receiver.username(c)
-               for c in found.telegram]  # fmt: skip
-    if found.apprise:
-        targets.append(apprise_transport.receiver(found.name))
-    return targets
-
-
 async def routes(call: CommandCall, services: Services) -> Reply:
     alerts = alerts_of(services)
     tree = alerts.tree()
@@ -68,7 +58,7 @@ async def routes(call: CommandCall, services: Services) -> Reply:
     lines = _lines(tree)
     for receiver in alerts.receivers:
         waiting = dead = 0
-        for target in _targets(alerts, receiver.name):
+        for target in targets(receiver):
             fates = queue.get(target)
             if fates is not None:
                 waiting, dead = waiting + fates.pending, dead + fates.dead
