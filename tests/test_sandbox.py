@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 from daemon.emulator.client import EmulatorClient
 from daemon.sandbox import SANDBOX_TOKEN, SANDBOX_USER
-from tests.support.processes import REPO, TRADEBOTD, wait_until
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.processes import REPO, TRADEBOTD, free_port, wait_until
 
 
 def test_the_sandbox_has_moving_prices_offline(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ import httpx
 import pytest
 
 from daemon.emulator.client import BotControl
-from tests.support.processes import Launch, wait_until
+from tests.support.processes import Launch, free_port, reply_to, wait_until
 from tests.trading.test_paper_daemon import paper_config
 
 ADMIN = 4400
@@ -68,12 +67,6 @@ def receiver() -> Iterator[JsonReceiver]:
 SECRET = "ingest-secret-4400"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def config(tmp_path: Path, receiver: JsonReceiver, ingest_port: int) -> str:
     # Quick retries, so a receiver that comes back is reached within seconds.
     fast = "[notify]\nretry_initial = 0.2\nretry_max = 1\n"
@@ -114,12 +107,7 @@ def alerts_in_chat(bot: BotControl) -> list[str]:
 
 
 def command(bot: BotControl, text: str, starts: str) -> str:
-    def replied(message: dict[str, object]) -> bool:
-        return str(message.get("text", "")).startswith(starts)
-
-    before = len([m for m in bot.sent(chat_id=ADMIN) if replied(m)])
-    bot.send_text(from_user=ADMIN, text=text)
-    return str(bot.wait_for_sent(chat_id=ADMIN, where=replied, count=before + 1)[-1]["text"])
+    return reply_to(bot, ADMIN, text, starts)
 
 
 def test_a_fill_reaches_telegram_and_apprise_and_a_silence_holds_the_next(

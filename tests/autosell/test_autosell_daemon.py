@@ -17,7 +17,7 @@ import pytest
 from daemon.crashpoints import VARIABLE as CRASH_VARIABLE
 from daemon.emulator.client import BotControl
 from tests.support.price_server import PriceServer
-from tests.support.processes import FAST_CONFIG, DaemonProcess, Launch, wait_until
+from tests.support.processes import FAST_CONFIG, DaemonProcess, Launch, reply_to, wait_until
 from tests.trading.test_paper_daemon import ledger_check
 
 ADMIN = 4300
@@ -67,15 +67,7 @@ def notice(bot: BotControl, start: str) -> str:
 
 
 def reply(bot: BotControl, text: str, title: str) -> str:
-    """Send `text` as the admin; its reply, known by how it starts (AutoSell's notices
-    share the chat)."""
-
-    def titled(message: dict[str, object]) -> bool:
-        return str(message.get("text", "")).startswith(title)
-
-    before = len([m for m in bot.sent(chat_id=ADMIN) if titled(m)])
-    bot.send_text(from_user=ADMIN, text=text)
-    return str(bot.wait_for_sent(chat_id=ADMIN, where=titled, count=before + 1)[-1]["text"])
+    return reply_to(bot, ADMIN, text, title)
 
 
 SLIPPED = D("0.9995")  # a sale fills 5 bps below the tick

@@ -244,3 +244,22 @@ class ForeignPoller:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=self.poll_seconds + 10)
+
+
+def free_port() -> int:
+    """A loopback port free a moment ago, for a server a test starts in another process."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def reply_to(bot: BotControl, user: int, text: str, starts: str) -> str:
+    """Send `text` as `user`; the reply that starts with `starts` (notices may share the
+    chat, so the reply is told by how it starts, not by its place)."""
+
+    def matches(message: dict[str, object]) -> bool:
+        return str(message.get("text", "")).startswith(starts)
+
+    before = len([m for m in bot.sent(chat_id=user) if matches(m)])
+    bot.send_text(from_user=user, text=text)
+    return str(bot.wait_for_sent(chat_id=user, where=matches, count=before + 1)[-1]["text"])

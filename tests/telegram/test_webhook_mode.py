@@ -3,7 +3,6 @@ the secret enforced, never together with polling."""
 
 from __future__ import annotations
 
-import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -11,17 +10,11 @@ import pytest
 
 from daemon.config import ConfigError, load_settings
 from daemon.emulator.client import BotControl
-from tests.support.processes import Launch
+from tests.support.processes import Launch, free_port
 
 SECRET = "s3cret-webhook_token"
 TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 ADMIN = 861
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def webhook_env(port: int) -> dict[str, str]:
