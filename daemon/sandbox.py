@@ -1,7 +1,8 @@
 """The sandbox: the built-in Bot API emulator and the daemon against it, in one process.
 
 `make run` without a token lands here, so the bot can be tried with no Telegram account:
-polling on, the operator's stand-in user as admin, state under ./var/sandbox.
+polling on, state under ./var/sandbox, and one URL to open: the emulator's web chat,
+where the operator plays an admin, a guest and a group (docs/sandbox.md).
 """
 
 from __future__ import annotations
@@ -12,21 +13,26 @@ from pathlib import Path
 
 import daemon.features  # noqa: F401  # registers the features' settings sections
 from daemon.config import load_settings
+from daemon.emulator.registry import Emulator
 from daemon.emulator.server import EmulatorOptions, start
+from daemon.emulator.world import Chat, User
 from daemon.lifecycle import Daemon
 from daemon.logs import RingBuffer
 
 SANDBOX_TOKEN = "123456:sandbox-token-not-a-real-one"
 SANDBOX_USER = 42
+SANDBOX_GUEST = 43
+SANDBOX_GROUP = -4000000001
 # Unless TRADEBOTD_CONFIG names a file: moving prices offline, from the shipped
-# synthetic ticks (scripts/make-synthetic-ticks.py) replayed ten times faster.
+# synthetic ticks (scripts/make-synthetic-ticks.py) replayed twenty times faster, so a
+# 1.5% move (the exits below) comes within a minute or so (p90: 90 s).
 SANDBOX_CONFIG = """\
 # written by the sandbox: replayed SYNTHETIC prices, not market data
 [prices]
 poll_interval = 1
 
 [prices.sources.replay]
-speed = 10.0
+speed = 20.0
 
 [[prices.symbols]]
 symbol = "BTC/USDT"
@@ -44,7 +50,7 @@ source = "replay"
 id = "PEPE/USDT"
 decimals = 0
 
-# Tight exits, so an AutoSell sale shows within a few minutes of a /buy.
+# Tight exits, so an AutoSell sale shows within a minute or two of a /buy.
 [autosell.defaults]
 sl = "-1.5%"
 tp = "+1.5%:50%,+3%:50%"
@@ -71,23 +77,24 @@ def sandbox_environment(environ: Mapping[str, str], port: int) -> dict[str, str]
 
 
 def instructions(port: int) -> str:
-    bot_id = SANDBOX_TOKEN.split(":", 1)[0]
-    control = f"http://127.0.0.1:{port}/_emulator/bots/{bot_id}"
     return (
-        f"sandbox: Bot API emulator on 127.0.0.1:{port}; the daemon polls it as bot {bot_id}\n"
-        f"sandbox: talk to the bot as user {SANDBOX_USER} (an admin here):\n"
-        f"  curl -s -X POST {control}/messages \\\n"
-        f'       -d \'{{"from": {SANDBOX_USER}, "text": "/status"}}\'\n'
-        f"sandbox: prices are replayed synthetic ticks; try /price BTC/USDT, /buy BTC/USDT 0.01,\n"
-        f"         /portfolio, /pnl chart, /autosell list (each buy gets tight exit rules)\n"
-        f"sandbox: read its replies:\n"
-        f"  curl -s '{control}/sent?chat_id={SANDBOX_USER}'\n"
-        f"sandbox: Ctrl-C stops both."
+        f"sandbox: open http://127.0.0.1:{port}/ to chat with the bot "
+        "(loopback only; replayed synthetic prices). Ctrl-C stops."
     )
 
 
+def add_people(emulator: Emulator) -> None:
+    """The sandbox's cast: the operator (an admin, whose chat is open so the admin menu
+    can be published), a guest, and a group with both."""
+    world = emulator.by_token[SANDBOX_TOKEN].world
+    for user_id, name in ((SANDBOX_USER, "Operator (admin)"), (SANDBOX_GUEST, "Guest")):
+        world.private_chat(world.add_user(User(user_id, name)))
+    world.add_chat(Chat(SANDBOX_GROUP, "group", title="Trading group"))
+
+
 async def run_sandbox(port: int, ring: RingBuffer) -> int:
-    runner, _emulator, bound = await start(EmulatorOptions(port=port, tokens=[SANDBOX_TOKEN]))
+    runner, emulator, bound = await start(EmulatorOptions(port=port, tokens=[SANDBOX_TOKEN]))
+    add_people(emulator)
     try:
         env = sandbox_environment(os.environ, bound)
         print(instructions(bound), flush=True)

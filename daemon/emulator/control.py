@@ -94,6 +94,7 @@ def bot_summary(bot: EmulatedBot) -> dict[str, Any]:
         "waiting_poller": bot.polls.waiting_caller,
         "flood": bot.flood.settings.__dict__,
         "webhook_deliveries": bot.delivery.delivered,
+        "foreign_poller": bot.foreign_poller is not None and bot.foreign_poller.running,
     }
 
 
@@ -237,8 +238,16 @@ async def stored_file(request: web.Request) -> web.Response:
     stored = bot_of(request).world.files.get(request.match_info["file_id"])
     if stored is None:
         raise ControlError("no such file", 404)
+    headers = {}
+    if stored.filename:
+        # The web chat's download link: saved under the name the bot gave the file.
+        disposition = "attachment" if request.query.get("download") else "inline"
+        name = "".join(c for c in stored.filename if c.isprintable() and c not in '"\\')
+        headers["Content-Disposition"] = f'{disposition}; filename="{name}"'
     return web.Response(
-        body=stored.data, content_type=stored.mime_type or "application/octet-stream"
+        body=stored.data,
+        content_type=stored.mime_type or "application/octet-stream",
+        headers=headers,
     )
 
 

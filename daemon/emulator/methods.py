@@ -267,6 +267,7 @@ def _apply_edit(
     admit_send(bot, message.chat)
     message.content, message.reply_markup = content, markup
     message.edit_date = bot.world.now()
+    bot.world.record("edit", message.to_api())
     return message.to_api()
 
 
@@ -290,6 +291,7 @@ async def edit_message_reply_markup(
 async def delete_message(bot: EmulatedBot, params: Params, caller: Caller) -> bool:
     message = _own_message(bot, params, "delete")
     message.deleted = True
+    bot.world.record("delete", {"chat_id": message.chat.id, "message_id": message.message_id})
     return True
 
 
@@ -303,6 +305,7 @@ async def answer_callback_query(bot: EmulatedBot, params: Params, caller: Caller
         raise bad_request("MESSAGE_TOO_LONG")
     query.answered = True
     query.answer = {"text": params.text("text") or None, "show_alert": params.flag("show_alert")}
+    bot.world.record("answer", {"callback_query_id": query.id, **query.answer})
     return True
 
 
@@ -353,6 +356,7 @@ async def set_my_commands(bot: EmulatedBot, params: Params, caller: Caller) -> b
             raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
         clean.append({"command": name, "description": description.strip()})
     bot.world.commands[_scope_key(bot, params)] = clean
+    bot.world.record("commands", {})
     return True
 
 
@@ -364,4 +368,5 @@ async def get_my_commands(bot: EmulatedBot, params: Params, caller: Caller) -> l
 @method("deleteMyCommands")
 async def delete_my_commands(bot: EmulatedBot, params: Params, caller: Caller) -> bool:
     bot.world.commands.pop(_scope_key(bot, params), None)
+    bot.world.record("commands", {})
     return True

@@ -54,4 +54,6 @@ class Emulator:
 
     async def close(self) -> None:
         for bot in self.by_id.values():
+            if bot.foreign_poller is not None:
+                await bot.foreign_poller.stop()
             await bot.delivery.close()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from daemon.emulator.counters import Counters
 from daemon.emulator.faults import FaultTable
 from daemon.emulator.flood import FloodControl, FloodSettings
+from daemon.emulator.foreign_poller import ForeignPoller
 from daemon.emulator.polling import LongPolls
 from daemon.emulator.webhook import WebhookDelivery
 from daemon.emulator.world import BotWorld, User, new_token_secret
@@ -35,6 +36,7 @@ class EmulatedBot:
     polls: LongPolls = field(init=False)
     delivery: WebhookDelivery = field(init=False)
     webhook_retry_seconds: float = 1.0
+    foreign_poller: ForeignPoller | None = None  # started from the web chat's side panel
 
     def __post_init__(self) -> None:
         self.polls = LongPolls(self.world)

@@ -15,6 +15,7 @@ from daemon.emulator.botapi import EMULATOR_KEY, handle_api, handle_unknown_path
 from daemon.emulator.control import add_control_routes
 from daemon.emulator.flood import FloodSettings
 from daemon.emulator.registry import Emulator
+from daemon.emulator.webchat import add_webchat_routes
 
 MAX_UPLOAD = 50 * 1024 * 1024  # Telegram's limit for files sent by bots
 
@@ -28,6 +29,7 @@ def build_app(emulator: Emulator) -> web.Application:
     app[EMULATOR_KEY] = emulator
     app.router.add_route("*", "/bot{token}/{method}", handle_api)
     add_control_routes(app)
+    add_webchat_routes(app)
     app.router.add_route("*", "/{tail:.*}", handle_unknown_path)
 
     async def close_bots(_: web.Application) -> None:

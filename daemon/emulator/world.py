@@ -158,6 +158,19 @@ def new_token_secret() -> str:
     return secrets.token_urlsafe(26)[:35]
 
 
+CHANGE_HISTORY = 5000  # what a web chat opened late can still replay
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing a watcher of the chats would see: a message, an edit, a deletion, a
+    callback answer (the toast), a new command menu. Numbered in order."""
+
+    seq: int
+    kind: str  # message | edit | delete | answer | commands
+    data: dict[str, Any]
+
+
 @dataclass
 class BotWorld:
     """Everything one bot token owns. Not thread-safe: one event loop drives it."""
@@ -181,6 +194,19 @@ class BotWorld:
     _next_callback: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     on_update: list[Callable[[], None]] = field(default_factory=list)
     blocked_by: set[int] = field(default_factory=set)  # users who blocked the bot
+    changes: deque[Change] = field(default_factory=lambda: deque(maxlen=CHANGE_HISTORY))
+    on_change: list[Callable[[], None]] = field(default_factory=list)
+    _change_seq: int = 0
+
+    # -- what watchers see --------------------------------------------------------------
+    def record(self, kind: str, data: dict[str, Any]) -> None:
+        self._change_seq += 1
+        self.changes.append(Change(self._change_seq, kind, data))
+        for listener in self.on_change:
+            listener()
+
+    def changes_after(self, seq: int) -> list[Change]:
+        return [change for change in self.changes if change.seq > seq]
 
     # -- people and chats -------------------------------------------------------------
     def add_user(self, user: User) -> User:
@@ -251,6 +277,7 @@ class BotWorld:
         self.messages[(chat.id, message_id)] = message
         if sender.id == self.me.id:
             self.sent_log.append(message)
+        self.record("message", message.to_api())
         return message
 
     def find_message(self, chat_id: int, message_id: int, purpose: str) -> Message:

@@ -30,7 +30,8 @@ def queue_reply(
     later = reply.render_later
     if later is not None:
         payload = {"filename": later.filename, "render": later.renderer, "args": dict(later.args)}
-        calls.append(("document", caption, payload))
+        # A picture (the P&L chart) goes as a photo, shown in the chat; the rest as files.
+        calls.append(("photo" if later.filename.endswith(".png") else "document", caption, payload))
     elif reply.document is not None or len(parts) > MAX_PARTS:
         document = reply.document
         filename = document.filename if document else "reply.txt"

@@ -202,11 +202,14 @@ class NotificationSender:
         return chosen, wait
 
     def _admit(self, call: QueuedCall, now: float) -> float:
-        """0 and a token taken when the call may go now; else seconds to wait."""
+        """0 (and a token taken, for a paced call) when the call may go now; else seconds
+        to wait."""
         transport = self._transports.get(call.receiver.kind)
-        if transport is None or not transport.paced(call):
+        if transport is None:
             return 0.0
         pacer, receiver = self._pacer(transport), call.receiver
+        if not transport.paced(call):
+            return pacer.paused_for(receiver, now)  # a 429 holds edits and answers too
         needed = pacer.wait(receiver, receiver.is_group, now)
         if needed == 0:
             pacer.take(receiver, receiver.is_group, now)

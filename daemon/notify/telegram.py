@@ -14,7 +14,7 @@ from daemon.policy.pacing import PacingLimits
 from daemon.store import subscribers
 from daemon.store.outbox import TELEGRAM, QueuedCall, Receiver
 
-PACED_KINDS = ("message", "document")  # Telegram's limits count sent messages
+PACED_KINDS = ("message", "document", "photo")  # Telegram's limits count sent messages
 
 
 class TelegramTransport:
@@ -61,6 +61,14 @@ class TelegramTransport:
             await bot.send_document(
                 chat_id,
                 document=payload["data"] if "data" in payload else payload["content"].encode(),
+                filename=payload["filename"],
+                caption=text or None,
+                parse_mode=mode,
+            )
+        elif call.kind == "photo":
+            await bot.send_photo(
+                chat_id,
+                photo=payload["data"],
                 filename=payload["filename"],
                 caption=text or None,
                 parse_mode=mode,

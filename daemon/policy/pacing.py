@@ -65,11 +65,15 @@ class Pacer:
     _paused: dict[Hashable, float] = field(default_factory=dict)
     _all_paused_until: float = 0.0
 
+    def paused_for(self, receiver: Hashable, now: float) -> float:
+        """Seconds left of a 429's pause for `receiver` (or for every receiver); a call
+        that sends no message (an edit, a callback answer) waits for this only."""
+        return max(0.0, self._all_paused_until - now, self._paused.get(receiver, 0.0) - now)
+
     def wait(self, receiver: Hashable, is_group: bool, now: float) -> float:
         """Seconds before a send to `receiver` keeps within every limit and pause."""
         waits = [
-            self._all_paused_until - now,
-            self._paused.get(receiver, 0.0) - now,
+            self.paused_for(receiver, now),
             self._global_bucket(now).wait_needed(now),
             self._bucket(receiver, is_group, now).wait_needed(now),
         ]

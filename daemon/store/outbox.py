@@ -75,6 +75,7 @@ def enqueue(
     dedup_key: str | None = None,
 ) -> int | None:
     """Queue one call: a message (payload: reply_markup), a document (filename, content),
+    a photo or document rendered at delivery (filename, render, args),
     an edit (message_id, reply_markup) or a callback answer (query id); returns its id.
     None when an item with the same `dedup_key` is pending: nothing is added (a key holds
     while its item waits, not after it was delivered or became a dead letter)."""

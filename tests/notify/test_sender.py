@@ -163,6 +163,29 @@ async def test_a_429_for_one_chat_pauses_that_chat_only(bot: BotControl, store: 
         await until(lambda: texts(bot, A) == ["a1"], "a1 delivered after its pause")
 
 
+async def test_a_429_for_an_edit_waits_its_retry_after_like_a_send(
+    bot: BotControl, store: Store
+) -> None:
+    """Edits and callback answers are not paced (Telegram's limits count sent messages),
+    but a 429 for one still pauses its chat: before, the sender retried it at once, and
+    the web chat showed hundreds of 429s a second for one refused edit."""
+    async with running(bot, store) as sender:
+        await put(store, sender, (A, "before"))
+        await until(lambda: texts(bot, A) == ["before"], "the message to edit")
+        message_id = bot.sent(chat_id=A)[-1]["message_id"]
+        bot.add_fault("flood", method="editMessageText", times=-1, retry_after=2)
+        async with store.transaction():
+            outbox.enqueue(Receiver.chat(A), "after", utcnow(), priority=Priority.REPLY,
+                           kind="edit", payload={"message_id": message_id})  # fmt: skip
+        sender.wake()
+        await until(lambda: sender.counters.throttled >= 1, "the edit throttled")
+        await asyncio.sleep(1.0)  # within the 2 s it was told to wait
+        assert bot.counters()["requests"].get("editMessageText") == 1
+        bot.clear_faults()
+        await until(lambda: texts(bot, A) == ["after"], "the edit made after its pause")
+    assert sender.counters.throttled == 1
+
+
 async def test_429s_for_two_chats_at_once_pause_every_send(bot: BotControl, store: Store) -> None:
     """Two chats refused within a second: the bot-wide limit, so a third chat waits too."""
     bot.add_fault("flood", method="sendMessage", times=2, retry_after=3)

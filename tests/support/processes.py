@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import httpx
 
 from daemon.emulator.client import BotControl
+from daemon.sandbox import SANDBOX_TOKEN
 
 # Fast timings so conflict, back-off and watchdog behaviour shows within seconds.
 FAST_CONFIG = """\
@@ -263,3 +264,38 @@ def reply_to(bot: BotControl, user: int, text: str, starts: str) -> str:
     before = len([m for m in bot.sent(chat_id=user) if matches(m)])
     bot.send_text(from_user=user, text=text)
     return str(bot.wait_for_sent(chat_id=user, where=matches, count=before + 1)[-1]["text"])
+
+
+class SandboxProcess:
+    """`tradebotd sandbox` (what `make run` starts without a token) on a free port, its
+    state and log under `workdir`; stopped by PID with SIGTERM, which must end it cleanly."""
+
+    def __init__(self, workdir: Path, **environ: str):
+        self.workdir = workdir
+        self.port = free_port()
+        self.log_path = workdir / "sandbox.log"
+        self.env = {"PATH": os.environ["PATH"], "STATE_DIRECTORY": str(workdir / "state"),
+                    "HEARTBEAT_INTERVAL": "1", **environ}  # fmt: skip
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def __enter__(self) -> SandboxProcess:
+        with self.log_path.open("wb") as log:
+            self._process = subprocess.Popen(
+                [TRADEBOTD, "sandbox", "--port", str(self.port)],
+                env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        STARTED.append((self.log_path, (SANDBOX_TOKEN.partition(":")[2],)))
+        wait_until(lambda: "Polling service started" in self.log(), 30, "the sandbox polling")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._process is not None
+        self._process.send_signal(signal.SIGTERM)
+        assert self._process.wait(30) == 0, self.log()

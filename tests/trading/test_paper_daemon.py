@@ -58,6 +58,13 @@ def document(bot: BotControl, text: str, filename: str) -> bytes:
     return bot.file(sent[-1]["document"]["file_id"])
 
 
+def photo(bot: BotControl, text: str) -> bytes:
+    """Send `text` as the admin; the bytes of the (largest) photo it gets."""
+    bot.send_text(from_user=ADMIN, text=text)
+    sent = bot.wait_for_sent(chat_id=ADMIN, where=lambda m: "photo" in m)
+    return bot.file(sent[-1]["photo"][-1]["file_id"])
+
+
 def ledger_check(daemon: DaemonProcess) -> subprocess.CompletedProcess[str]:
     env = {"PATH": daemon.env["PATH"], "STATE_DIRECTORY": str(daemon.state_directory)}
     return subprocess.run([TRADEBOTD, "ledger", "check"], env=env, capture_output=True,
@@ -93,7 +100,7 @@ def test_commands_fill_answer_and_leave_clean_books(
     assert "3 transactions, 13 postings: consistent" in checked.stderr
 
     # Documents are rendered after commit: the journal as CSV parses back to the books,
-    # the equity curve is a PNG that decodes.
+    # the equity curve is a photo (a PNG that decodes).
     journal = document(bot, "/ledger csv", "journal.csv")
     rows = list(csv.reader(io.StringIO(journal.decode())))
     assert rows[0] == ["transaction", "created_at", "memo", "account", "commodity", "amount"]
@@ -103,7 +110,7 @@ def test_commands_fill_answer_and_leave_clean_books(
     assert [(int(r[0]), r[3], r[4], Decimal(r[5])) for r in rows[1:]] == [
         (t, a, c, Decimal(str(v))) for t, a, c, v in stored
     ]
-    with Image.open(io.BytesIO(document(bot, "/pnl chart", "equity.png"))) as chart:
+    with Image.open(io.BytesIO(photo(bot, "/pnl chart"))) as chart:
         chart.verify()
         assert (chart.format, chart.size) == ("PNG", (800, 400))
 
