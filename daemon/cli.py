@@ -24,9 +24,7 @@ from daemon.store.database import (
     snapshot_in_this_thread,
     transaction,
 )
-from daemon.trading.books import audit_store
-
-LEDGER_SCHEMA = 5  # the schema version that created the books
+from daemon.trading.books import LEDGER_SCHEMA, audit_store
 
 EX_USAGE = 64
 ENV_FILE_HELP = "read NAME=value settings from this file (hosts without systemd)"
@@ -134,6 +132,19 @@ def legacy_scan_command(args: argparse.Namespace) -> int:
     return run_legacy_scan(
         needles, stop=args.stop and not args.dry_run, root=args.root, grace=args.grace
     )
+
+
+def doctor_command(args: argparse.Namespace) -> int:
+    from daemon.ops.doctor.run import run_doctor
+
+    if args.env_file is not None:
+        try:
+            for name, value in read_env_file(args.env_file).items():
+                os.environ.setdefault(name, value)
+        except ConfigError as exc:
+            print(f"FAIL  config  {exc}")
+            return EX_CONFIG
+    return run_doctor(os.environ, as_json=args.json)
 
 
 def supervisor_watchdog_command(args: argparse.Namespace) -> int:
@@ -332,6 +343,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--grace", type=positive_seconds, default=10.0, help="SIGTERM to SIGKILL, seconds"
     )
     legacy.set_defaults(handler=legacy_scan_command)
+
+    doctor = commands.add_parser(
+        "doctor", help="check this host's tradebotd: one line per check, and how to fix it"
+    )
+    doctor.add_argument("--json", action="store_true", help="one JSON document, for scripts")
+    doctor.add_argument("--env-file", type=Path, help=ENV_FILE_HELP)
+    doctor.set_defaults(handler=doctor_command)
 
     watchdog = commands.add_parser(
         "supervisor-watchdog",

@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager, asynccontextmanager, contextmanag
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import peewee
 from playhouse.db_url import parse
@@ -149,12 +149,40 @@ def open_database(
             lock_type=SQLITE_LOCK_TYPE,
         )
     else:
-        options = parse(url)
-        for key in ("user", "password"):  # percent-encoded in the URL ('@' is %40)
-            if options.get(key):
-                options[key] = unquote(options[key])
-        db = GuardedPostgresqlDatabase(**options)
+        db = GuardedPostgresqlDatabase(**_postgres_options(url))
     db.connect(reuse_if_open=True)
+    database.initialize(db)
+    return db
+
+
+def _postgres_options(url: str) -> dict[str, Any]:
+    options: dict[str, Any] = parse(url)
+    for key in ("user", "password"):  # percent-encoded in the URL ('@' is %40)
+        if options.get(key):
+            options[key] = unquote(options[key])
+    return options
+
+
+def open_read_only(url: str) -> peewee.Database:
+    """The database for looking only (`tradebotd doctor`): nothing is written and no file
+    is created, whoever runs it (root must not leave root-owned files behind).
+
+    SQLite: FileNotFoundError when there is no database. With the daemon running its WAL
+    and shared-memory files exist and are read as they are (mode=ro); without them the
+    file is opened immutable, since mode=ro would create them. PostgreSQL: a read-only
+    session."""
+    path = sqlite_path(url)
+    if path is not None:
+        if not path.is_file():
+            raise FileNotFoundError(f"no database at {path}")
+        live = all(path.with_name(path.name + end).exists() for end in ("-wal", "-shm"))
+        uri = f"file:{quote(str(path))}?{'mode=ro' if live else 'immutable=1'}"
+        db: peewee.Database = GuardedSqliteDatabase(uri, uri=True, timeout=BUSY_TIMEOUT)
+        db.connect()
+    else:
+        db = GuardedPostgresqlDatabase(**_postgres_options(url))
+        db.connect()
+        db.execute_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
     database.initialize(db)
     return db
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from daemon.store import ledger
 from daemon.trading.audit import Audit, audit, lot_totals
 
+LEDGER_SCHEMA = 5  # the schema version that created the books
+
 
 def audit_store(quote: str) -> Audit:
     """The audit of the books in the open database (the caller holds a transaction, so

@@ -1,0 +1,88 @@
+"""The doctor's facts from the database, opened read-only: integrity, schema, the books,
+the last heartbeat, stored quotes, the outbox, the last backup."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import peewee
+
+from daemon.config import Settings
+from daemon.ops.doctor.checks import (
+    Check,
+    fail,
+    heartbeat_verdict,
+    ok,
+    outbox_verdict,
+    quotes_verdict,
+    schema_verdict,
+    warn,
+)
+from daemon.store import events, outbox, quotes, schema
+from daemon.store.database import execute, open_read_only, sqlite_path
+from daemon.trading.books import LEDGER_SCHEMA, audit_store
+
+RESTORE_FIX = "systemctl stop tradebotd; tradebotd restore BACKUP (docs/operations.md)"
+
+
+def integrity_check(url: str) -> Check:
+    if sqlite_path(url) is None:
+        execute("SELECT 1")
+        return ok("database", "PostgreSQL answers")
+    rows = execute("PRAGMA integrity_check").fetchall()
+    found = [str(row[0]) for row in rows]
+    if found == ["ok"]:
+        return ok("database", f"{sqlite_path(url)}: integrity ok")
+    return fail("database", f"integrity_check: {'; '.join(found[:3])}", RESTORE_FIX)
+
+
+def store_checks(settings: Settings, now: datetime, daemon_running: bool) -> list[Check]:
+    url = settings.database_url
+    try:
+        db = open_read_only(url)
+    except FileNotFoundError as exc:
+        return [warn("database", str(exc) + " yet", "systemctl start tradebotd (it creates it)")]
+    except peewee.DatabaseError as exc:
+        return [fail("database", f"cannot open: {exc}", "check DATABASE_URL and the server")]
+    try:
+        return _checks(settings, url, db, now, daemon_running)
+    except peewee.DatabaseError as exc:
+        where = sqlite_path(url) or "the database"
+        return [fail("database", f"{where}: {exc}", RESTORE_FIX)]
+    finally:
+        db.close()
+
+
+def _checks(
+    settings: Settings, url: str, db: peewee.Database, now: datetime, running: bool
+) -> list[Check]:
+    checks = [integrity_check(url)]
+    if checks[0].level.value == "FAIL":
+        return checks
+    version = schema.current_version(db)
+    checks.append(schema_verdict(version, schema.latest_version()))
+    if version == 0:
+        return checks
+    checks.append(
+        heartbeat_verdict(events.last_heartbeat(), now, settings.heartbeat_interval, running)
+    )
+    if version >= LEDGER_SCHEMA:  # the books exist from this version on
+        checks.append(ledger_check(settings))
+        prices = settings.section("prices")
+        ages = {q.symbol: (now - q.received_at).total_seconds() for q in quotes.load()}
+        checks.append(quotes_verdict(ages, prices.max_ages()))
+    dead = outbox.dead_letter_summary()
+    checks.append(outbox_verdict(outbox.backlog(), dead.count, dead.oldest, now))
+    return checks
+
+
+def ledger_check(settings: Settings) -> Check:
+    report = audit_store(settings.section("paper").quote)
+    said = f"{report.transactions} transactions, {report.postings} postings"
+    if report.clean:
+        return ok("ledger", said + ": consistent")
+    return fail(
+        "ledger",
+        said + f": {len(report.problems)} problems: {report.problems[0]}",
+        "tradebotd ledger check (lists them all); restore the last good backup",
+    )
