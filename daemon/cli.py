@@ -134,6 +134,61 @@ def legacy_scan_command(args: argparse.Namespace) -> int:
     )
 
 
+def backup_command(args: argparse.Namespace) -> int:
+    from daemon.clock import utcnow
+    from daemon.ops.backup import BackupError, default_path, take_backup
+    from daemon.store import backups
+
+    loaded = _settings_or_exit(require_token=False, env_file=args.env_file)
+    if isinstance(loaded, int):
+        return loaded
+    settings, _ring = loaded
+    now, url = utcnow(), settings.database_url
+    target = args.path or default_path(settings.state_directory, url, now)
+    try:
+        verified, size = take_backup(url, target, settings.section("paper").quote)
+    except BackupError as exc:
+        logger.error("backup: {}; nothing was written", exc)
+        return 1
+    db = open_database(url)
+    try:
+        with transaction():
+            backups.record(backups.BackupRecord(now, str(target), size))
+    finally:
+        db.close()
+    logger.info("backup: wrote {} ({} bytes): {}", target, size, verified)
+    return 0
+
+
+def restore_command(args: argparse.Namespace) -> int:
+    from daemon.clock import utcnow
+    from daemon.ops.backup import BackupError, restore_backup
+
+    loaded = _settings_or_exit(require_token=False, env_file=args.env_file)
+    if isinstance(loaded, int):
+        return loaded
+    settings, _ring = loaded
+    try:
+        # Held throughout: the daemon cannot start while its database is being replaced.
+        fd = guard.take_lock_file_in(settings.state_directory)
+    except guard.AlreadyRunning as exc:
+        logger.error("restore: {}; stop it first (systemctl stop tradebotd)", exc)
+        return EX_TEMPFAIL
+    try:
+        verified, kept = restore_backup(
+            settings.database_url, args.path, settings.section("paper").quote, utcnow()
+        )
+    except BackupError as exc:
+        logger.error("restore: {}; the database was not changed", exc)
+        return 1
+    finally:
+        os.close(fd)
+    logger.info(
+        "restore: restored {} ({}); the database it replaced: {}", args.path, verified, kept
+    )
+    return 0
+
+
 def doctor_command(args: argparse.Namespace) -> int:
     from daemon.ops.doctor.run import run_doctor
 
@@ -343,6 +398,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--grace", type=positive_seconds, default=10.0, help="SIGTERM to SIGKILL, seconds"
     )
     legacy.set_defaults(handler=legacy_scan_command)
+
+    backup = commands.add_parser(
+        "backup", help="write a consistent, checked copy of the database (the daemon may run)"
+    )
+    backup.add_argument(
+        "path", nargs="?", type=Path, help="where (default: STATE_DIRECTORY/backups/…)"
+    )
+    backup.add_argument("--env-file", type=Path, help=ENV_FILE_HELP)
+    backup.set_defaults(handler=backup_command)
+
+    restore = commands.add_parser(
+        "restore", help="put a backup in place of the database (the daemon stopped)"
+    )
+    restore.add_argument("path", type=Path, help="a file `tradebotd backup` wrote")
+    restore.add_argument("--env-file", type=Path, help=ENV_FILE_HELP)
+    restore.set_defaults(handler=restore_command)
 
     doctor = commands.add_parser(
         "doctor", help="check this host's tradebotd: one line per check, and how to fix it"

@@ -9,7 +9,7 @@ from datetime import datetime
 from daemon.alerts.summary import AlertsSummary
 from daemon.autosell.summary import AutoSellSummary
 from daemon.digest.period import Period
-from daemon.store import events, stats
+from daemon.store import backups, events, stats
 from daemon.trading.summary import PaperSummary
 
 
@@ -37,6 +37,7 @@ class DigestFacts:
     paper: PaperSummary | None = None
     autosell: AutoSellSummary | None = None
     alerts: AlertsSummary | None = None
+    last_backup: datetime | None = None  # `tradebotd backup` records it
 
 
 def gather(
@@ -64,6 +65,7 @@ def gather(
         now=now,
         heartbeat_interval=heartbeat_interval,
         last_heartbeat=events.last_heartbeat(),
+        last_backup=_last_backup_at(),
         minutes_up=stats.minutes_up(period.start, period.end),
         starts=starts,
         unclean_starts=unclean_starts,
@@ -79,3 +81,8 @@ def gather(
         autosell=autosell,
         alerts=alerts,
     )
+
+
+def _last_backup_at() -> datetime | None:
+    record = backups.last()
+    return record.at if record is not None else None

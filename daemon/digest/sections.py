@@ -63,8 +63,16 @@ class DaemonHealth:
                 f"updates handled {facts.updates}",
                 f"commands run {commands or 'none'}",
                 f"errors logged {facts.errors}",
+                backup_line(facts),
             ),
         )
+
+
+def backup_line(facts: DigestFacts) -> str:
+    if facts.last_backup is None:
+        return "last backup: never (tradebotd backup)"
+    age = format_duration((facts.now - facts.last_backup).total_seconds())
+    return f"last backup {age} ago ({facts.last_backup:%Y-%m-%d %H:%M} UTC)"
 
 
 class AdminCommands:

@@ -149,13 +149,13 @@ def open_database(
             lock_type=SQLITE_LOCK_TYPE,
         )
     else:
-        db = GuardedPostgresqlDatabase(**_postgres_options(url))
+        db = GuardedPostgresqlDatabase(**postgres_options(url))
     db.connect(reuse_if_open=True)
     database.initialize(db)
     return db
 
 
-def _postgres_options(url: str) -> dict[str, Any]:
+def postgres_options(url: str) -> dict[str, Any]:
     options: dict[str, Any] = parse(url)
     for key in ("user", "password"):  # percent-encoded in the URL ('@' is %40)
         if options.get(key):
@@ -180,7 +180,7 @@ def open_read_only(url: str) -> peewee.Database:
         db: peewee.Database = GuardedSqliteDatabase(uri, uri=True, timeout=BUSY_TIMEOUT)
         db.connect()
     else:
-        db = GuardedPostgresqlDatabase(**_postgres_options(url))
+        db = GuardedPostgresqlDatabase(**postgres_options(url))
         db.connect()
         db.execute_sql("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
     database.initialize(db)

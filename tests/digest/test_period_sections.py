@@ -62,6 +62,11 @@ def test_health_section_reports_the_period() -> None:
         "updates handled 120",
         "commands run /start 5, /status 2",
         "errors logged 4",
+        "last backup: never (tradebotd backup)",
+    )
+    backed_up = replace(FACTS, last_backup=NOW - timedelta(hours=26))
+    assert DaemonHealth().render(backed_up).lines[-1] == (
+        "last backup 1d2h0m ago (2026-11-27 21:30 UTC)"
     )
 
 

@@ -110,6 +110,14 @@ class PostgresServer:
             admin.execute_sql(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def query(self, url: str, sql: str) -> list[tuple[object, ...]]:
+        """Rows of `sql` in the database at `url` (one of this server's)."""
+        db = peewee.PostgresqlDatabase(
+            url.rsplit("/", 1)[1], user="postgres", host="127.0.0.1", port=self.port
+        )
+        with db.connection_context():
+            return [tuple(row) for row in db.execute_sql(sql).fetchall()]
+
     def stop(self) -> None:
         """Fast shutdown of the postmaster we started (by its PID), then its files."""
         if self.pid is not None:

@@ -162,3 +162,17 @@ def outbox_verdict(backlog: int, dead: int, oldest_dead: datetime | None, now: d
     if backlog > 1000:
         return warn("outbox", said + ": a large backlog", "see /health for flood control")
     return ok("outbox", said)
+
+
+BACKUP_FIX = "tradebotd backup (docs/operations.md: a timer can take one daily)"
+BACKUP_OLD_AFTER = 7 * 86400
+
+
+def backup_verdict(last: datetime | None, path: str | None, now: datetime) -> Check:
+    if last is None:
+        return warn("backup", "none taken", BACKUP_FIX)
+    age = (now - last).total_seconds()
+    said = f"last {format_age(age)} ago, {path}"
+    if age > BACKUP_OLD_AFTER:
+        return warn("backup", said, BACKUP_FIX)
+    return ok("backup", said)

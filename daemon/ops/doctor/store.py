@@ -10,6 +10,7 @@ import peewee
 from daemon.config import Settings
 from daemon.ops.doctor.checks import (
     Check,
+    backup_verdict,
     fail,
     heartbeat_verdict,
     ok,
@@ -18,7 +19,7 @@ from daemon.ops.doctor.checks import (
     schema_verdict,
     warn,
 )
-from daemon.store import events, outbox, quotes, schema
+from daemon.store import backups, events, outbox, quotes, schema
 from daemon.store.database import execute, open_read_only, sqlite_path
 from daemon.trading.books import LEDGER_SCHEMA, audit_store
 
@@ -73,6 +74,10 @@ def _checks(
         checks.append(quotes_verdict(ages, prices.max_ages()))
     dead = outbox.dead_letter_summary()
     checks.append(outbox_verdict(outbox.backlog(), dead.count, dead.oldest, now))
+    backup = backups.last()
+    checks.append(
+        backup_verdict(backup.at if backup else None, backup.path if backup else None, now)
+    )
     return checks
 
 
