@@ -19,7 +19,7 @@ from daemon.commands import (
     settings,
     status,
 )
-from daemon.commands.registry import Registry
+from daemon.commands.registry import Registry, Role
 
 
 def build_registry() -> Registry:
@@ -39,3 +39,21 @@ def build_registry() -> Registry:
     ):
         module.register(registry)
     return registry
+
+
+README_START = "<!-- commands: generated from the registry; tests/test_readme.py checks it -->"
+README_END = "<!-- end of commands -->"
+
+
+def markdown_catalogue(registry: Registry) -> str:
+    """The README's command table, public commands first, as /help orders them."""
+    lines = [README_START, "", "| command | who | what it does |", "|---|---|---|"]
+    for command in sorted(registry, key=lambda c: c.role is Role.ADMIN):
+        usage = f"/{command.name} {command.usage}".rstrip().replace("|", "\\|")
+        who = "admins" if command.role is Role.ADMIN else "everyone"
+        lines.append(f"| `{usage}` | {who} | {command.description} |")
+    return "\n".join([*lines, "", README_END])
+
+
+if __name__ == "__main__":  # python -m daemon.commands.catalogue: the table to paste
+    print(markdown_catalogue(build_registry()))

@@ -14,24 +14,21 @@ it (SQLite) or replaced in one transaction (PostgreSQL); the result is checked a
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import peewee
-
 from daemon.store import schema
+from daemon.store.copies import copy_sqlite, file_problems, fold_wal
 from daemon.store.database import (
+    StoreError,
     open_read_only,
     postgres_options,
     snapshot_in_this_thread,
     sqlite_path,
 )
 from daemon.trading.books import LEDGER_SCHEMA, audit_store
-
-PAGES_PER_STEP = 1024  # the daemon's writers get the database between steps
 
 
 class BackupError(RuntimeError):
@@ -59,7 +56,7 @@ def verify_database(url: str, quote: str) -> Verified:
     this tradebotd's."""
     try:
         db = open_read_only(url)
-    except (FileNotFoundError, peewee.DatabaseError) as exc:
+    except (FileNotFoundError, StoreError) as exc:
         raise BackupError(str(exc)) from None
     try:
         with snapshot_in_this_thread():
@@ -72,7 +69,7 @@ def verify_database(url: str, quote: str) -> Verified:
             if version < LEDGER_SCHEMA:
                 return Verified(version, "no books")
             report = audit_store(quote)
-    except peewee.DatabaseError as exc:
+    except StoreError as exc:
         raise BackupError(str(exc)) from None
     finally:
         db.close()
@@ -83,26 +80,10 @@ def verify_database(url: str, quote: str) -> Verified:
 
 
 def verify_sqlite_file(path: Path, quote: str) -> Verified:
-    try:
-        with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as raw:
-            found = [str(row[0]) for row in raw.execute("PRAGMA integrity_check")]
-        raw.close()
-    except sqlite3.DatabaseError as exc:
-        raise BackupError(f"{path}: {exc}") from None
-    if found != ["ok"]:
-        raise BackupError(f"{path}: integrity_check: {'; '.join(found[:3])}")
+    problems = file_problems(path)
+    if problems:
+        raise BackupError(f"{path}: {'; '.join(problems[:3])}")
     return verify_database(f"sqlite:///{path}", quote)
-
-
-# -- SQLite -------------------------------------------------------------------------------
-def copy_sqlite(source: Path, target: Path) -> None:
-    """The online backup API, from a live database into a new file, synced."""
-    with sqlite3.connect(source, timeout=30) as live, sqlite3.connect(target) as copy:
-        live.backup(copy, pages=PAGES_PER_STEP)
-    live.close()
-    copy.close()
-    with target.open("rb") as written:
-        os.fsync(written.fileno())
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------
@@ -151,7 +132,7 @@ def take_backup(url: str, target: Path, quote: str) -> tuple[Verified, int]:
             run_pg_tool(dump, env)
         os.chmod(partial, 0o600)  # the copy holds what the database holds
         partial.rename(target)
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, StoreError) as exc:
         raise BackupError(f"backup to {target} failed: {exc}") from None
     finally:
         partial.unlink(missing_ok=True)
@@ -181,17 +162,14 @@ def restore_backup(url: str, backup: Path, quote: str, now: datetime) -> tuple[V
         os.chown(incoming, owner.st_uid, owner.st_gid)  # the service user's, even from root
         os.chmod(incoming, 0o600)
         if target.exists():
-            # Fold the old database's WAL into it, so that it is whole on its own.
-            with sqlite3.connect(target) as old:
-                old.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            old.close()
+            fold_wal(target)  # so that the old database is whole on its own, aside
             aside = target.with_name(f"{target.name}.before-restore-{now:%Y%m%d-%H%M%S}")
             target.rename(aside)
             kept = f"kept as {aside}"
         for leftover in ("-wal", "-shm"):
             target.with_name(target.name + leftover).unlink(missing_ok=True)
         incoming.rename(target)
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, StoreError) as exc:
         raise BackupError(f"restore into {target} failed: {exc}") from None
     finally:
         incoming.unlink(missing_ok=True)

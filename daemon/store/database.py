@@ -21,6 +21,8 @@ from daemon.store.fields import POSTGRES_FIELD_TYPES, SQLITE_FIELD_TYPES
 database = peewee.DatabaseProxy()
 # What open_database returns, named here so that callers need not import peewee.
 Database: TypeAlias = peewee.Database
+# What a failing statement or an unreadable database raises, for callers outside store/.
+StoreError: TypeAlias = peewee.DatabaseError
 
 SQLITE_PRAGMAS = {
     # WAL: readers (the digest, /status) never block the poller's writes.

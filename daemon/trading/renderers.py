@@ -43,6 +43,7 @@ def equity_chart(args: Mapping[str, str]) -> bytes:
     import matplotlib  # only here: ~30 MB that idle memory never pays
 
     matplotlib.use("Agg")
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(8, 4), dpi=100)
@@ -56,7 +57,13 @@ def equity_chart(args: Mapping[str, str]) -> bytes:
         axes.text(0.5, 0.5, "no equity snapshots yet", ha="center", va="center")
     axes.set_title(f"Paper equity ({quote})" if quote else "Paper equity")
     axes.grid(True, alpha=0.3)
-    figure.autofmt_xdate()
+    # Readable at any span (seconds in the sandbox, months on a VPS): concise dates, and
+    # equity written out in full rather than as an offset from 1e4.
+    locator = AutoDateLocator()  # type: ignore[no-untyped-call]
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    axes.ticklabel_format(axis="y", style="plain", useOffset=False)
+    figure.tight_layout()
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()

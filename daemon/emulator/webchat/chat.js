@@ -156,6 +156,14 @@ const bubbles = new Map();
 
 function scrolledToEnd(pane) { return pane.scrollHeight - pane.scrollTop - pane.clientHeight < 40; }
 
+function toEnd(pane, element) {
+  pane.scrollTop = pane.scrollHeight;
+  // A photo grows its bubble when it loads: stay at the end then too.
+  for (const image of element.querySelectorAll("img")) {
+    image.addEventListener("load", () => { pane.scrollTop = pane.scrollHeight; });
+  }
+}
+
 function render() {
   const pane = $("messages");
   const chat = currentChat();
@@ -167,8 +175,8 @@ function render() {
     const element = bubble(message);
     bubbles.set(key, element);
     pane.appendChild(element);
+    toEnd(pane, element);
   }
-  pane.scrollTop = pane.scrollHeight;
 }
 
 function show(key) {
@@ -180,7 +188,7 @@ function show(key) {
   const old = bubbles.get(key);
   if (old) old.replaceWith(fresh); else pane.appendChild(fresh);
   bubbles.set(key, fresh);
-  if (atEnd) pane.scrollTop = pane.scrollHeight;
+  if (atEnd) toEnd(pane, fresh);
 }
 
 // -- what arrives from the emulator ------------------------------------------------------

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import peewee
-
 from daemon.config import Settings
 from daemon.ops.doctor.checks import (
     Check,
@@ -20,21 +18,19 @@ from daemon.ops.doctor.checks import (
     warn,
 )
 from daemon.store import backups, events, outbox, quotes, schema
-from daemon.store.database import execute, open_read_only, sqlite_path
+from daemon.store.copies import integrity_problems
+from daemon.store.database import Database, StoreError, open_read_only, sqlite_path
 from daemon.trading.books import LEDGER_SCHEMA, audit_store
 
 RESTORE_FIX = "systemctl stop tradebotd; tradebotd restore BACKUP (docs/operations.md)"
 
 
 def integrity_check(url: str) -> Check:
-    if sqlite_path(url) is None:
-        execute("SELECT 1")
-        return ok("database", "PostgreSQL answers")
-    rows = execute("PRAGMA integrity_check").fetchall()
-    found = [str(row[0]) for row in rows]
-    if found == ["ok"]:
-        return ok("database", f"{sqlite_path(url)}: integrity ok")
-    return fail("database", f"integrity_check: {'; '.join(found[:3])}", RESTORE_FIX)
+    problems = integrity_problems(url)
+    if problems:
+        return fail("database", f"integrity_check: {'; '.join(problems[:3])}", RESTORE_FIX)
+    path = sqlite_path(url)
+    return ok("database", f"{path}: integrity ok" if path else "PostgreSQL answers")
 
 
 def store_checks(settings: Settings, now: datetime, daemon_running: bool) -> list[Check]:
@@ -43,11 +39,11 @@ def store_checks(settings: Settings, now: datetime, daemon_running: bool) -> lis
         db = open_read_only(url)
     except FileNotFoundError as exc:
         return [warn("database", str(exc) + " yet", "systemctl start tradebotd (it creates it)")]
-    except peewee.DatabaseError as exc:
+    except StoreError as exc:
         return [fail("database", f"cannot open: {exc}", "check DATABASE_URL and the server")]
     try:
         return _checks(settings, url, db, now, daemon_running)
-    except peewee.DatabaseError as exc:
+    except StoreError as exc:
         where = sqlite_path(url) or "the database"
         return [fail("database", f"{where}: {exc}", RESTORE_FIX)]
     finally:
@@ -55,7 +51,7 @@ def store_checks(settings: Settings, now: datetime, daemon_running: bool) -> lis
 
 
 def _checks(
-    settings: Settings, url: str, db: peewee.Database, now: datetime, running: bool
+    settings: Settings, url: str, db: Database, now: datetime, running: bool
 ) -> list[Check]:
     checks = [integrity_check(url)]
     if checks[0].level.value == "FAIL":
