@@ -146,6 +146,25 @@ def test_make_install_replaces_a_legacy_poller_and_runs_as_a_service(
     bot.send_text(from_user=ADMIN, text="/whoami")
     bot.wait_for_sent(chat_id=ADMIN, count=2, where=lambda m: m["text"].startswith("id — "))
 
+    # --- doctor, as the service user and as root: the service, the watchdog kill, the timer --
+    doctor_env = "--env-file /etc/tradebotd/tradebotd.env"
+    doctor = run(f"/opt/tradebotd/venv/bin/tradebotd doctor {doctor_env}", check=False)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert "held by pid " in doctor.stdout
+    assert " in tradebotd.service: " in doctor.stdout
+    assert "OK    digest timer    tradebotd-digest.timer active, next " in doctor.stdout
+    assert "the watchdog killed it at " in doctor.stdout  # from the journal, as root
+    as_service_user = run(
+        f"runuser -u tradebotd -- /opt/tradebotd/venv/bin/tradebotd doctor {doctor_env}",
+        check=False,
+    )
+    assert "OK    database        /var/lib/tradebotd/tradebotd.db: integrity ok" in (
+        as_service_user.stdout
+    ), as_service_user.stdout + as_service_user.stderr
+    # A backup as the service user, beside the running daemon.
+    backup = run(f"runuser -u tradebotd -- /opt/tradebotd/venv/bin/tradebotd backup {doctor_env}")
+    assert "backup: wrote /var/lib/tradebotd/backups/tradebotd-" in backup.stderr
+
     # --- reload is not a restart --------------------------------------------------------------
     main_pid = container.show("tradebotd", "MainPID")["MainPID"]
     run("systemctl reload tradebotd")

@@ -126,13 +126,24 @@ def test_systemd_service_states() -> None:
     check = service_check(shown)
     assert (check.level, check.detail) == (
         Level.WARN,
-        "tradebotd.service active (running), 2 restarts; the watchdog killed it last "
+        "tradebotd.service active (running), 2 restarts; the watchdog killed it "
         "(its heartbeat stopped)",
     )
     failed = service_check({**shown, "ActiveState": "failed", "SubState": "failed",
                             "Result": "exit-code"})  # fmt: skip
     assert failed.level is Level.FAIL
     assert service_check({**shown, "Result": "success"}).level is Level.OK
+    # After the restart systemd says success; the journal still has the kill.
+    journal = (
+        "2026-11-30T04:12:09+0000 host systemd[1]: tradebotd.service: "
+        "Failed with result 'watchdog'."
+    )
+    restarted = service_check({**shown, "Result": "success"}, journal)
+    assert (restarted.level, restarted.detail) == (
+        Level.WARN,
+        "tradebotd.service active (running), 2 restarts; the watchdog killed it at "
+        "2026-11-30T04:12:09+0000 (its heartbeat stopped)",
+    )
     assert service_check({"LoadState": "not-found"}).fix == "make install (docs/deploy.md)"
     timer = timer_check(parse_show("LoadState=loaded\nActiveState=inactive\n"))
     assert (timer.level, timer.fix) == (

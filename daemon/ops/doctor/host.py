@@ -84,17 +84,20 @@ def systemctl_show(unit: str, properties: tuple[str, ...]) -> dict[str, str]:
     return parse_show(answer.stdout)
 
 
-def service_check(shown: dict[str, str]) -> Check:
+def service_check(shown: dict[str, str], watchdog_kill: str | None = None) -> Check:
+    """`watchdog_kill`: the journal's line for the last watchdog kill, if any (a restart
+    clears systemd's Result, the journal keeps it)."""
     if shown.get("LoadState") != "loaded":
         return warn("service", f"{SERVICE} is not installed", "make install (docs/deploy.md)")
     state = f"{shown.get('ActiveState')} ({shown.get('SubState')})"
     restarts = shown.get("NRestarts", "0")
     said = f"{SERVICE} {state}, {restarts} restarts"
-    if shown.get("Result") == "watchdog":
+    if shown.get("Result") == "watchdog" or watchdog_kill:
+        when = f" at {watchdog_kill.split()[0]}" if watchdog_kill else ""
         return warn(
             "service",
-            said + "; the watchdog killed it last (its heartbeat stopped)",
-            "journalctl -u tradebotd -b | grep -i watchdog",
+            said + f"; the watchdog killed it{when} (its heartbeat stopped)",
+            "journalctl -u tradebotd -g watchdog (what it was doing), and /logs",
         )
     if shown.get("ActiveState") == "failed":
         return fail(
