@@ -57,6 +57,28 @@ def emulator_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def apply_env_file(env_file: Path | None) -> None:
+    """The file's NAME=value lines into the environment, as systemd's EnvironmentFile=
+    would; values already set win. ConfigError for an unreadable or malformed file."""
+    if env_file is not None:
+        for name, value in read_env_file(env_file).items():
+            os.environ.setdefault(name, value)
+
+
+def _settings_and_lock(what: str, env_file: Path | None = None) -> tuple[Settings, int] | int:
+    """Settings and the poller lock's fd, for tools that need the daemon stopped (it
+    cannot start while they hold the lock); else the exit status, after saying why."""
+    loaded = _settings_or_exit(require_token=False, env_file=env_file)
+    if isinstance(loaded, int):
+        return loaded
+    settings, _ring = loaded
+    try:
+        return settings, guard.take_lock_file_in(settings.state_directory)
+    except guard.AlreadyRunning as exc:
+        logger.error("{}: {}; stop it first (systemctl stop tradebotd)", what, exc)
+        return EX_TEMPFAIL
+
+
 def _settings_or_exit(
     require_token: bool, env_file: Path | None = None
 ) -> tuple[Settings, RingBuffer] | int:
@@ -68,9 +90,7 @@ def _settings_or_exit(
     """
     setup_logging("INFO")
     try:
-        if env_file is not None:
-            for name, value in read_env_file(env_file).items():
-                os.environ.setdefault(name, value)
+        apply_env_file(env_file)
         settings = load_settings(os.environ, require_token=require_token)
     except ConfigError as exc:
         logger.error("config: {}", exc)
@@ -164,16 +184,10 @@ def restore_command(args: argparse.Namespace) -> int:
     from daemon.clock import utcnow
     from daemon.ops.backup import BackupError, restore_backup
 
-    loaded = _settings_or_exit(require_token=False, env_file=args.env_file)
-    if isinstance(loaded, int):
-        return loaded
-    settings, _ring = loaded
-    try:
-        # Held throughout: the daemon cannot start while its database is being replaced.
-        fd = guard.take_lock_file_in(settings.state_directory)
-    except guard.AlreadyRunning as exc:
-        logger.error("restore: {}; stop it first (systemctl stop tradebotd)", exc)
-        return EX_TEMPFAIL
+    locked = _settings_and_lock("restore", args.env_file)
+    if isinstance(locked, int):
+        return locked
+    settings, fd = locked  # held throughout: no daemon starts on a half-replaced database
     try:
         verified, kept = restore_backup(
             settings.database_url, args.path, settings.section("paper").quote, utcnow()
@@ -192,13 +206,11 @@ def restore_command(args: argparse.Namespace) -> int:
 def doctor_command(args: argparse.Namespace) -> int:
     from daemon.ops.doctor.run import run_doctor
 
-    if args.env_file is not None:
-        try:
-            for name, value in read_env_file(args.env_file).items():
-                os.environ.setdefault(name, value)
-        except ConfigError as exc:
-            print(f"FAIL  config  {exc}")
-            return EX_CONFIG
+    try:
+        apply_env_file(args.env_file)
+    except ConfigError as exc:
+        print(f"FAIL  config  {exc}")
+        return EX_CONFIG
     return run_doctor(os.environ, as_json=args.json)
 
 
@@ -215,16 +227,10 @@ def supervisor_watchdog_command(args: argparse.Namespace) -> int:
 
 
 def db_upgrade_command(args: argparse.Namespace) -> int:
-    loaded = _settings_or_exit(require_token=False)
-    if isinstance(loaded, int):
-        return loaded
-    settings, _ring = loaded
-    try:
-        # The lock keeps a running daemon from seeing its schema change underneath it.
-        fd = guard.take_lock_file_in(settings.state_directory)
-    except guard.AlreadyRunning as exc:
-        logger.error("db upgrade: {}; stop it first", exc)
-        return EX_TEMPFAIL
+    locked = _settings_and_lock("db upgrade")
+    if isinstance(locked, int):
+        return locked
+    settings, fd = locked  # no daemon sees its schema change underneath it
     try:
         db = open_database(settings.database_url)
         before = schema.current_version(db)

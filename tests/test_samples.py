@@ -41,6 +41,8 @@ def test_the_env_sample_needs_only_a_token_and_admins() -> None:
         "ADMIN_IDS",
         "POLLING_ENABLED",
         "TRADEBOTD_CONFIG",
+        # what systemd sets for the service, written out for the tools run by hand
+        "STATE_DIRECTORY",
     }
     values.update(
         TELEGRAM_BOT_TOKEN=TOKEN,
@@ -50,3 +52,4 @@ def test_the_env_sample_needs_only_a_token_and_admins() -> None:
     settings = load_settings(values)
     assert settings.polling_enabled is True
     assert settings.admin_ids == frozenset({42})
+    assert settings.state_directory == Path("/var/lib/tradebotd")

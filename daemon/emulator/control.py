@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -39,11 +39,11 @@ def ok(result: Any) -> web.Response:
     return web.json_response({"ok": True, "result": result})
 
 
-Handler = Callable[[web.Request], Awaitable[web.Response]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def guarded(handler: Handler) -> Handler:
-    async def run(request: web.Request) -> web.Response:
+    async def run(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
         except ControlError as exc:
@@ -379,5 +379,11 @@ def add_control_routes(app: web.Application) -> None:
         ("DELETE", bot + "/counters", reset_counters),
         ("PUT", bot + "/flood", set_flood),
     ]
+    add_guarded(app, routes)
+
+
+def add_guarded(app: web.Application, routes: Sequence[tuple[str, str, Handler]]) -> None:
+    """Control routes: each handler's ControlError (and the emulator's own errors)
+    answered as {"ok": false, "error": …}."""
     for verb, path, handler in routes:
         app.router.add_route(verb, path, guarded(handler))

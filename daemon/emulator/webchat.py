@@ -13,11 +13,18 @@ from __future__ import annotations
 import asyncio
 import json
 from importlib import resources
-from typing import Any
 
 from aiohttp import web
 
-from daemon.emulator.control import PREFIX, ControlError, body_of, bot_of, guarded, ok
+from daemon.emulator.control import (
+    PREFIX,
+    ControlError,
+    Handler,
+    add_guarded,
+    body_of,
+    bot_of,
+    ok,
+)
 from daemon.emulator.foreign_poller import ForeignPoller
 from daemon.emulator.menus import menu_for
 from daemon.emulator.world import Change
@@ -123,8 +130,11 @@ async def start_foreign_poller(request: web.Request) -> web.Response:
     if not 1 <= seconds <= MAX_FOREIGN_SECONDS:
         raise ControlError(f"'seconds' is 1 to {MAX_FOREIGN_SECONDS}, got {seconds}")
     if bot.foreign_poller is None:
-        api_url = f"{request.scheme}://{request.host}"
-        bot.foreign_poller = ForeignPoller(api_url, bot.world.token)
+        # The address this server is bound to, never the request's Host header: the
+        # poller must talk to this emulator and nothing else.
+        host, port = request.transport.get_extra_info("sockname")[:2]  # type: ignore[union-attr]
+        address = f"[{host}]" if ":" in host else host
+        bot.foreign_poller = ForeignPoller(f"http://{address}:{port}", bot.world.token)
     bot.foreign_poller.start(seconds)
     return ok({"polling": True, "seconds": seconds})
 
@@ -146,12 +156,11 @@ def add_webchat_routes(app: web.Application) -> None:
     app.router.add_get("/", page)
     app.router.add_get("/webchat/{name}", asset)
     bot = PREFIX + "/bots/{bot_id}"
-    routes: list[tuple[str, str, Any]] = [
+    routes: list[tuple[str, str, Handler]] = [
         ("GET", bot + "/events", events),
         ("GET", bot + "/people", people),
         ("GET", bot + "/menu", menu),
         ("POST", bot + "/foreign_poller", start_foreign_poller),
         ("DELETE", bot + "/foreign_poller", stop_foreign_poller),
     ]
-    for verb, path, handler in routes:
-        app.router.add_route(verb, path, guarded(handler))
+    add_guarded(app, routes)

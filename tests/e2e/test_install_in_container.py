@@ -154,15 +154,16 @@ def test_make_install_replaces_a_legacy_poller_and_runs_as_a_service(
     assert " in tradebotd.service: " in doctor.stdout
     assert "OK    digest timer    tradebotd-digest.timer active, next " in doctor.stdout
     assert "the watchdog killed it at " in doctor.stdout  # from the journal, as root
+    # setpriv, not runuser or su: no PAM session, which fails when entered by nsenter.
+    as_user = "setpriv --reuid=tradebotd --regid=tradebotd --init-groups"
     as_service_user = run(
-        f"runuser -u tradebotd -- /opt/tradebotd/venv/bin/tradebotd doctor {doctor_env}",
-        check=False,
+        f"{as_user} /opt/tradebotd/venv/bin/tradebotd doctor {doctor_env}", check=False
     )
     assert "OK    database        /var/lib/tradebotd/tradebotd.db: integrity ok" in (
         as_service_user.stdout
     ), as_service_user.stdout + as_service_user.stderr
     # A backup as the service user, beside the running daemon.
-    backup = run(f"runuser -u tradebotd -- /opt/tradebotd/venv/bin/tradebotd backup {doctor_env}")
+    backup = run(f"{as_user} /opt/tradebotd/venv/bin/tradebotd backup {doctor_env}")
     assert "backup: wrote /var/lib/tradebotd/backups/tradebotd-" in backup.stderr
 
     # --- reload is not a restart --------------------------------------------------------------
