@@ -117,11 +117,13 @@ PROBE_PATIENCE = 20  # tries, 10 ms apart
 
 def take_lock_file(path: Path) -> int:
     """Lock `path` exclusively (non-blocking) and write our PID; returns the fd to keep."""
+    created = not path.exists()
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    if os.geteuid() == 0:
-        # Root's tools (db upgrade, restore) take the lock too: the file stays the service
-        # user's (the state directory's owner), or the daemon could not open it again.
-        owner = path.parent.stat()
+    owner = path.parent.stat()
+    if created and os.geteuid() == 0 and owner.st_uid != 0:
+        # Root's tools (db upgrade, restore) take the lock too: a lock file they create
+        # belongs to the state directory's owner (the service user), or the daemon could
+        # not open it again. (Only then: a hardened unit may run without CAP_CHOWN.)
         os.fchown(fd, owner.st_uid, owner.st_gid)
     for attempt in range(PROBE_PATIENCE):
         try:

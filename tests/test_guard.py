@@ -181,3 +181,19 @@ def test_a_held_lock_is_seen_without_proc_and_a_probe_never_blocks_a_start(
     threading.Timer(0.05, os.close, (probe,)).start()  # ...lets go 50 ms later
     fd = guard.take_lock_file(lock)
     os.close(fd)
+
+
+def test_a_lock_file_root_creates_belongs_to_the_state_directorys_owner(tmp_path: Path) -> None:
+    """`db upgrade` and `restore` run as root take the lock too: a lock file left owned
+    by root would keep the service user's daemon from opening it again."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to hand a directory to another user")
+    state = tmp_path / "state"
+    state.mkdir()
+    os.chown(state, 65534, 65534)  # nobody: the service user's stand-in
+    fd = guard.take_lock_file_in(state)
+    try:
+        lock = (state / guard.LOCK_NAME).stat()
+        assert (lock.st_uid, lock.st_gid) == (65534, 65534)
+    finally:
+        os.close(fd)

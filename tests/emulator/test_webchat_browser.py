@@ -126,6 +126,11 @@ def test_a_person_uses_the_bot_from_the_web_chat(
         wait(browser, "the chart to load", lambda d: d.execute_script(loaded, image))
         assert browser.execute_script("return arguments[0].naturalWidth", image) == 800
         assert len(bot_bubbles(browser)) > before
+        # A document: the journal as CSV, with a download link under its name.
+        say(browser, "/ledger csv")
+        link = wait(browser, "the CSV document", found(".msg a.document"))[0]
+        assert link.get_attribute("download") == "journal.csv"
+        assert link.get_attribute("href").endswith("?download=1")
         browser.save_screenshot(str(tmp_path / "webchat-admin.png"))
 
         # The world panel: a foreign poller makes the emulator answer 409s, counted there.
@@ -152,5 +157,11 @@ def test_a_person_uses_the_bot_from_the_web_chat(
         offered = [item.get_attribute("data-command") for item in items]
         assert "start" in offered
         assert "broadcast" not in offered
+        browser.find_element(By.ID, "menu-button").click()  # closed again
+
+        # The group: the guest asks there, the bot answers there.
+        Select(browser.find_element(By.ID, "chat-select")).select_by_visible_text("Trading group")
+        assert bot_bubbles(browser) == []
+        assert text_of(say(browser, "/price BTC/USDT")).startswith("BTC/USDT")
         browser.save_screenshot(str(tmp_path / "webchat-guest.png"))
     assert (tmp_path / "webchat-admin.png").read_bytes().startswith(b"\x89PNG")

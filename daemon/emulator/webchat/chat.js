@@ -9,6 +9,7 @@ const state = {
   messages: new Map(),  // "chat:message_id" -> Bot API message (+ deleted)
   order: [],          // keys in arrival order
   pressed: new Set(), // callback query ids pressed from this page
+  answers: new Map(), // callback answers that came before the press's own response
 };
 
 const $ = (id) => document.getElementById(id);
@@ -211,7 +212,12 @@ function follow() {
   });
   stream.addEventListener("answer", (event) => {
     const answer = JSON.parse(event.data);
-    if (state.pressed.has(answer.callback_query_id) && answer.text) toast(answer.text);
+    // The bot may answer before this page has read the press's own response.
+    if (state.pressed.has(answer.callback_query_id)) {
+      if (answer.text) toast(answer.text);
+    } else {
+      state.answers.set(answer.callback_query_id, answer.text);
+    }
   });
   stream.addEventListener("commands", () => { if (!$("command-menu").hidden) openMenu(); });
 }
@@ -228,7 +234,13 @@ async function press(message, data) {
   try {
     const result = await api(control("/callbacks"), { method: "POST",
       body: { from: currentUser(), chat_id: message.chat.id, message_id: message.message_id, data } });
-    state.pressed.add(result.callback_query_id);
+    const id = result.callback_query_id;
+    if (state.answers.has(id)) {
+      if (state.answers.get(id)) toast(state.answers.get(id));
+      state.answers.delete(id);
+    } else {
+      state.pressed.add(id);
+    }
   } catch (error) { toast(`Button: ${error.message}`); }
 }
 
