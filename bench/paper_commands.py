@@ -94,7 +94,7 @@ def resident(emulator: EmulatorClient, workdir: Path, config: str, chart: bool) 
         figures = [rss_mb(process.pid)]
         if chart:
             bot.send_text(from_user=ADMIN, text="/pnl chart")
-            bot.wait_for_sent(chat_id=ADMIN, timeout=60, where=lambda m: "document" in m)
+            bot.wait_for_sent(chat_id=ADMIN, timeout=60, where=lambda m: "photo" in m)
             time.sleep(1.0)
             figures.append(rss_mb(process.pid))
         return figures

@@ -42,7 +42,13 @@ from daemon.policy.backoff import Backoff
 from daemon.settings_catalogue import restart_attributes
 from daemon.store import events, keys, outbox, progress, schema
 from daemon.store.checkpoint import DAEMON_AUTOCHECKPOINT, WalCheckpointer
-from daemon.store.database import DAEMON_BUSY_TIMEOUT, Store, open_database, sqlite_path
+from daemon.store.database import (
+    DAEMON_BUSY_TIMEOUT,
+    Store,
+    StoreUnavailable,
+    open_database,
+    sqlite_path,
+)
 from daemon.store.outbox import Priority, Receiver
 from daemon.systemd import Notifier, watchdog_interval
 from daemon.telegram import dispatch
@@ -430,9 +436,14 @@ class Daemon:
         status = EX_OK
         if failure is not None:
             status = EX_CONFIG if isinstance(failure.error, InvalidToken) else EX_SOFTWARE
-        async with store.transaction():
-            # Only a clean stop is a "stop": the next start reports anything else.
-            events.record("stop" if status == EX_OK else "failure", utcnow(), f"status {status}")
+        ending = "stop" if status == EX_OK else "failure"
+        try:
+            async with store.transaction():
+                # Only a clean stop is a "stop": the next start reports anything else.
+                events.record(ending, utcnow(), f"status {status}")
+        except StoreUnavailable as exc:
+            # One line, not a traceback: the next start reports an unclean stop instead.
+            logger.error("the {} was not recorded: {}", ending, exc)
         s = vitals.snapshot(self.clock())
         logger.info(
             "stopped after {}: offset={} updates={} replies={} conflicts={} outbox={} status={}",

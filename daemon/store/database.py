@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -47,7 +48,19 @@ SQLITE_LOCK_TYPE = "IMMEDIATE"
 # unconfirmed.
 TRANSIENT_DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0)
 # PostgreSQL SQLSTATEs that mean "try the same transaction again".
-_TRANSIENT_PG_CODES = ("40001", "40P01", "55P03", "57P01", "08000", "08003", "08006")
+_TRANSIENT_PG_CODES = ("40001", "40P01", "55P03")
+_LOST_CONNECTION_PG_CODES = ("57P01", "57P02", "57P03", "08000", "08001", "08003", "08006")
+_LOST_CONNECTION_TEXTS = (
+    "server closed the connection",
+    "connection already closed",
+    "terminating connection",
+    "could not connect",
+    "connection refused",
+    "no connection to the server",
+    "ssl connection has been closed",
+    "the database system is shutting down",
+    "the database system is starting up",
+)
 
 T = TypeVar("T")
 
@@ -85,9 +98,39 @@ class GuardedPostgresqlDatabase(_WritesNeedATransaction, peewee.PostgresqlDataba
         **POSTGRES_FIELD_TYPES,
     }
 
+    def execute_sql(self, sql: str, params: Any = None) -> Any:
+        """A statement outside any transaction (a read: writes need one) whose connection
+        was lost (the server restarted) runs once more on a new connection; inside a
+        transaction the loss is the transaction's (Store.transaction)."""
+        try:
+            return super().execute_sql(sql, params)
+        except (peewee.OperationalError, peewee.InterfaceError) as exc:
+            if self.in_transaction() or not is_lost_connection(exc):
+                raise
+            forget_connection()
+            return super().execute_sql(sql, params)
+
 
 class StoreUnavailable(RuntimeError):
     """The database stayed busy (locked) or unreachable through every retry."""
+
+
+def _pgcode(error: BaseException) -> str | None:
+    code = getattr(getattr(error, "orig", None), "pgcode", None) or getattr(error, "pgcode", None)
+    return str(code) if code is not None else None
+
+
+def is_lost_connection(error: BaseException) -> bool:
+    """PostgreSQL went away (a restart, a reset, an administrator's termination): this
+    connection is dead, a new one may work. psycopg2 gives most of these no SQLSTATE,
+    so its messages are read too."""
+    if not isinstance(error, peewee.OperationalError | peewee.InterfaceError):
+        return False
+    code = _pgcode(error)
+    if code is not None:
+        return code in _LOST_CONNECTION_PG_CODES
+    text = str(error).lower()
+    return any(words in text for words in _LOST_CONNECTION_TEXTS)
 
 
 def is_transient(error: BaseException) -> bool:
@@ -95,11 +138,27 @@ def is_transient(error: BaseException) -> bool:
     is locked"/"busy", PostgreSQL serialization failures, deadlocks, lost connections."""
     if not isinstance(error, peewee.OperationalError | peewee.InterfaceError):
         return False
-    code = getattr(getattr(error, "orig", None), "pgcode", None) or getattr(error, "pgcode", None)
+    if is_lost_connection(error):
+        return True
+    code = _pgcode(error)
     if code is not None:
-        return str(code) in _TRANSIENT_PG_CODES
+        return code in _TRANSIENT_PG_CODES
     text = str(error).lower()
     return "locked" in text or "busy" in text
+
+
+def forget_connection() -> None:
+    """After a lost connection: drop it without a rollback (no server is there to roll
+    back on) and forget its transaction stack; the next statement connects anew."""
+    db = database.obj
+    if db is None:
+        return
+    state = db._state
+    connection = state.conn
+    state.reset()
+    if connection is not None:
+        with contextlib.suppress(Exception):
+            connection.close()
 
 
 @functools.cache
@@ -245,12 +304,21 @@ class Store:
 
             await retry_transient(begin)
             try:
-                yield
-            except BaseException as exc:
-                atomic.__exit__(type(exc), exc, exc.__traceback__)  # rolls back
-                raise
-            else:
-                atomic.__exit__(None, None, None)  # commits
+                try:
+                    yield
+                except BaseException as exc:
+                    atomic.__exit__(type(exc), exc, exc.__traceback__)  # rolls back
+                    raise
+                else:
+                    atomic.__exit__(None, None, None)  # commits
+            except (peewee.OperationalError, peewee.InterfaceError) as exc:
+                if not is_lost_connection(exc):
+                    raise
+                # The server went away mid-transaction (or at COMMIT, outcome unknown):
+                # the effect is retried by its owner, whose keys make a second run a
+                # no-op if the first did commit.
+                forget_connection()
+                raise StoreUnavailable(f"database connection lost: {exc}") from exc
 
     def savepoint(self) -> AbstractContextManager[object]:
         return savepoint()
@@ -272,6 +340,8 @@ async def retry_transient(
         except (peewee.OperationalError, peewee.InterfaceError) as exc:
             if not is_transient(exc):
                 raise
+            if is_lost_connection(exc):
+                forget_connection()
             if delay is None:
                 raise StoreUnavailable(f"database unavailable after retries: {exc}") from exc
             await asyncio.sleep(delay)
