@@ -11,7 +11,7 @@ import pytest
 
 from daemon.emulator.client import BotControl, EmulatorClient
 from daemon.emulator.launcher import start_emulator, stop_process
-from tests.support.postgres import PostgresServer, find_bindir
+from tests.support.postgres import PostgresServer, start_server
 from tests.support.processes import STARTED, DaemonProcess, Launch, NotifySocket
 
 # PTB 22 warns that RetryAfter.retry_after becomes a timedelta; opt in now.
@@ -78,12 +78,7 @@ def notify_socket(tmp_path: Path) -> Iterator[NotifySocket]:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """One real PostgreSQL server for the session, started on first use."""
-    bindir = find_bindir()
-    if bindir is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must provide PostgreSQL (apt-get install postgresql)")
-        pytest.skip("needs PostgreSQL's server binaries (apt-get install postgresql)")
-    server = PostgresServer(bindir).start()
+    server = start_server()
     yield server
     server.stop()
 

@@ -5,7 +5,6 @@ effect, never twice."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import threading
 import time
@@ -17,7 +16,7 @@ import pytest
 from daemon.emulator.client import BotControl
 from daemon.store import named_values, schema
 from daemon.store.database import Store, StoreUnavailable, open_database
-from tests.support.postgres import PostgresServer, find_bindir
+from tests.support.postgres import PostgresServer, start_server
 from tests.support.processes import TRADEBOTD, Launch, wait_until
 from tests.trading.test_paper_daemon import ADMIN, paper_config
 
@@ -27,12 +26,7 @@ BUYS = 60
 @pytest.fixture
 def own_postgres() -> Iterator[PostgresServer]:
     """A server of this test's own: restarting it must not disturb the session's."""
-    bindir = find_bindir()
-    if bindir is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must provide PostgreSQL (apt-get install postgresql)")
-        pytest.skip("needs PostgreSQL's server binaries")
-    server = PostgresServer(bindir).start()
+    server = start_server()
     yield server
     server.stop()
 

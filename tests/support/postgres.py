@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import peewee
+import pytest
 
 UNPRIVILEGED = "nobody"
 _names = itertools.count(1)
@@ -138,3 +139,14 @@ class PostgresServer:
                 pass
             self.pid = None
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_server() -> PostgresServer:
+    """A new server in a temp dir; the test is skipped without PostgreSQL's binaries
+    (failed in CI, which must have them)."""
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must provide PostgreSQL (apt-get install postgresql)")
+        pytest.skip("needs PostgreSQL's server binaries (apt-get install postgresql)")
+    return PostgresServer(bindir).start()
