@@ -1,16 +1,15 @@
 """The notification sender against the Bot API emulator: order within a chat, dead
 letters, retries that hold only their own chat, 429s for one chat or for the whole bot,
-priorities, and a second transport plugged in by receiver kind."""
+priorities, and a second transport plugged in by receiver kind. On both backends."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from telegram.ext import ExtBot
@@ -35,10 +34,13 @@ def utcnow() -> datetime:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    db = open_database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def store(database_url: str) -> Iterator[Store]:
+    """On SQLite and on PostgreSQL: the queue must not drift between them."""
+    db = open_database(database_url)
     schema.upgrade(db)
-    return Store(db)
+    opened = Store(db)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture
