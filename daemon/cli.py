@@ -17,6 +17,7 @@ from daemon.config import EX_CONFIG, ConfigError, Settings, load_settings, read_
 from daemon.lifecycle import EX_TEMPFAIL, EX_UNAVAILABLE, Daemon
 from daemon.logs import RingBuffer, setup_logging
 from daemon.numbers import finite_in_range
+from daemon.policy.liveness import heartbeat_stale_after
 from daemon.store import outbox, schema
 from daemon.store.database import (
     Database,
@@ -222,7 +223,7 @@ def supervisor_watchdog_command(args: argparse.Namespace) -> int:
     if isinstance(loaded, int):
         return loaded
     settings, _ring = loaded
-    stale_after = args.stale_after or 3 * settings.heartbeat_interval + 30
+    stale_after = args.stale_after or heartbeat_stale_after(settings.heartbeat_interval)
     return listen(settings.state_directory, args.program, stale_after)
 
 
@@ -307,13 +308,7 @@ def ledger_check_command(args: argparse.Namespace) -> int:
         db.close()
     for problem in report.problems:
         logger.error("ledger check: {}", problem)
-    verdict = "consistent" if report.clean else f"{len(report.problems)} problems"
-    logger.info(
-        "ledger check: {} transactions, {} postings: {}",
-        report.transactions,
-        report.postings,
-        verdict,
-    )
+    logger.info("ledger check: {}", report.summary)
     return 0 if report.clean else 1
 
 

@@ -372,7 +372,8 @@ def _parse_secret(value: str) -> str:
     return value
 
 
-def _parse_listen(value: str) -> tuple[str, int]:
+def parse_listen(value: str) -> tuple[str, int]:
+    """HOST:PORT (an IPv6 host in brackets) → (host without brackets, port)."""
     host, _, port_text = value.rpartition(":")
     port = ascii_int(port_text, 1, 65535)
     if not host or port is None:
@@ -397,7 +398,7 @@ def _webhook(
             "WEBHOOK_SECRET: required with WEBHOOK_URL (Telegram sends it in "
             "X-Telegram-Bot-Api-Secret-Token; requests without it are refused)"
         )
-    host, port = _env(environ, "WEBHOOK_LISTEN", _parse_listen, ("127.0.0.1", 8443), sources)
+    host, port = _env(environ, "WEBHOOK_LISTEN", parse_listen, ("127.0.0.1", 8443), sources)
     return WebhookSettings(url, secret, host, port)
 
 

@@ -115,16 +115,21 @@ def lock_is_held(path: Path) -> bool:
 PROBE_PATIENCE = 20  # tries, 10 ms apart
 
 
+def give_to_directory_owner(path: Path) -> None:
+    """A file root's tools (db upgrade, restore) create in the state directory belongs to
+    the directory's owner, the service user, or the daemon could not open it again. Only
+    then: a hardened unit may run as root without CAP_CHOWN, in a directory of root's."""
+    owner = path.parent.stat()
+    if os.geteuid() == 0 and owner.st_uid != 0:
+        os.chown(path, owner.st_uid, owner.st_gid)
+
+
 def take_lock_file(path: Path) -> int:
     """Lock `path` exclusively (non-blocking) and write our PID; returns the fd to keep."""
     created = not path.exists()
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    owner = path.parent.stat()
-    if created and os.geteuid() == 0 and owner.st_uid != 0:
-        # Root's tools (db upgrade, restore) take the lock too: a lock file they create
-        # belongs to the state directory's owner (the service user), or the daemon could
-        # not open it again. (Only then: a hardened unit may run without CAP_CHOWN.)
-        os.fchown(fd, owner.st_uid, owner.st_gid)
+    if created:
+        give_to_directory_owner(path)
     for attempt in range(PROBE_PATIENCE):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

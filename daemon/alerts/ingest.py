@@ -30,6 +30,7 @@ from loguru import logger
 from daemon.alerts.model import fingerprint
 from daemon.alerts.posted import BadBody, Posted, read_body
 from daemon.alerts.settings import AlertsSettings
+from daemon.config import parse_listen
 from daemon.policy.failures import FailureLimit
 from daemon.store import alerts as stored
 from daemon.store.database import Store
@@ -83,10 +84,10 @@ class AlertIngest:
         return app
 
     async def run(self, stop: asyncio.Event) -> None:
-        host, _, port = self._settings().ingest.listen.rpartition(":")
+        host, port = parse_listen(self._settings().ingest.listen)
         runner = web.AppRunner(self.app(), access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, host.strip("[]"), int(port))
+        site = web.TCPSite(runner, host, port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         logger.info("alerts: ingest listening on {}:{}", host, self.port)

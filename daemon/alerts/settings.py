@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from daemon import settings_schema as declare
 from daemon.alerts.matchers import MatcherError, parse_matcher
 from daemon.alerts.routing import Route, Timing
-from daemon.config import register_section
-from daemon.numbers import ascii_int
+from daemon.config import parse_listen, register_section
 
 DEFAULT_TIMING = Timing(group_wait=0.0, group_interval=60.0, repeat_interval=4 * 3600.0)
 DEFAULT_GROUP_BY = ("kind", "symbol")
@@ -25,9 +24,10 @@ _LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _listen(value: str) -> None:
-    host, _, port = value.rpartition(":")
-    if not host or ascii_int(port, 1, 65535) is None:
-        raise ValueError("is not HOST:PORT")
+    try:
+        parse_listen(value)
+    except ValueError:
+        raise ValueError("is not HOST:PORT") from None
 
 
 def _name(value: str) -> None:

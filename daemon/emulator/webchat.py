@@ -23,6 +23,7 @@ from daemon.emulator.control import (
     add_guarded,
     body_of,
     bot_of,
+    integer,
     ok,
 )
 from daemon.emulator.foreign_poller import ForeignPoller
@@ -124,9 +125,7 @@ async def menu(request: web.Request) -> web.Response:
 
 async def start_foreign_poller(request: web.Request) -> web.Response:
     bot, body = bot_of(request), await body_of(request)
-    seconds = body.get("seconds", 60)
-    if isinstance(seconds, bool) or not isinstance(seconds, int):
-        raise ControlError(f"'seconds' must be an integer, got {seconds!r}")
+    seconds = integer(body, "seconds") if "seconds" in body else 60
     if not 1 <= seconds <= MAX_FOREIGN_SECONDS:
         raise ControlError(f"'seconds' is 1 to {MAX_FOREIGN_SECONDS}, got {seconds}")
     if bot.foreign_poller is None:

@@ -206,7 +206,11 @@ class BotWorld:
             listener()
 
     def changes_after(self, seq: int) -> list[Change]:
-        return [change for change in self.changes if change.seq > seq]
+        if not self.changes:
+            return []
+        # The log holds consecutive numbers: the first wanted is found by arithmetic.
+        skip = max(0, seq + 1 - self.changes[0].seq)
+        return list(itertools.islice(self.changes, skip, None))
 
     # -- people and chats -------------------------------------------------------------
     def add_user(self, user: User) -> User:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from daemon.guard import give_to_directory_owner
 from daemon.store import schema
 from daemon.store.copies import copy_sqlite, file_problems, fold_wal
 from daemon.store.database import (
@@ -75,8 +76,7 @@ def verify_database(url: str, quote: str) -> Verified:
         db.close()
     if not report.clean:
         raise BackupError(f"ledger check: {len(report.problems)} problems: {report.problems[0]}")
-    books = f"{report.transactions} transactions, {report.postings} postings: consistent"
-    return Verified(version, books)
+    return Verified(version, report.summary)
 
 
 def verify_sqlite_file(path: Path, quote: str) -> Verified:
@@ -158,8 +158,7 @@ def restore_backup(url: str, backup: Path, quote: str, now: datetime) -> tuple[V
     kept = "there was none"
     try:
         copy_sqlite(backup, incoming)
-        owner = target.parent.stat()
-        os.chown(incoming, owner.st_uid, owner.st_gid)  # the service user's, even from root
+        give_to_directory_owner(incoming)  # the service user's, even from root
         os.chmod(incoming, 0o600)
         if target.exists():
             fold_wal(target)  # so that the old database is whole on its own, aside

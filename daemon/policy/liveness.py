@@ -12,6 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def heartbeat_stale_after(interval: float) -> float:
+    """Seconds without a stored heartbeat after which a daemon counts as stuck: three
+    beats missed and half a minute more (supervisor's watchdog listener, doctor)."""
+    return 3 * interval + 30
+
+
 @dataclass
 class PollLiveness:
     timeout: float

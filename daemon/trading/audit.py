@@ -26,6 +26,13 @@ class Audit:
     def clean(self) -> bool:
         return not self.problems
 
+    @property
+    def summary(self) -> str:
+        """ "N transactions, M postings: consistent" (or ": K problems"), as `ledger check`,
+        backup and doctor say it."""
+        verdict = "consistent" if self.clean else f"{len(self.problems)} problems"
+        return f"{self.transactions} transactions, {self.postings} postings: {verdict}"
+
 
 @dataclass(frozen=True)
 class LotTotals:

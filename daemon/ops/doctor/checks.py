@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from daemon.policy.liveness import heartbeat_stale_after
+
 
 class Level(StrEnum):
     OK = "OK"
@@ -76,9 +78,8 @@ def heartbeat_verdict(
     if last is None:
         return warn("heartbeat", "none recorded yet", "systemctl start tradebotd")
     age = (now - last).total_seconds()
-    late_after = 3 * interval + 30  # what the supervisor watchdog allows too
-    said = f"last {format_age(age)} ago (every {interval:g}s expected)"
-    if age <= late_after:
+    said = f"last {rough_age(age)} ago (every {interval:g}s expected)"
+    if age <= heartbeat_stale_after(interval):
         return ok("heartbeat", said)
     if running:
         return fail(
@@ -89,7 +90,9 @@ def heartbeat_verdict(
     return warn("heartbeat", said + " (the daemon is not running)", "systemctl start tradebotd")
 
 
-def format_age(seconds: float) -> str:
+def rough_age(seconds: float) -> str:
+    """An age in its one largest unit ("45s", "12m", "5h", "3d"): enough for a check line
+    (vitals.format_duration is the exact one)."""
     seconds = max(0, int(seconds))
     if seconds < 120:
         return f"{seconds}s"
@@ -136,7 +139,7 @@ def quotes_verdict(ages: dict[str, float], max_ages: dict[str, float]) -> Check:
     missing = sorted(set(max_ages) - set(ages))
     stale = sorted(s for s, age in ages.items() if s in max_ages and age > max_ages[s])
     if missing or stale:
-        parts = [f"{s} stale ({format_age(ages[s])} old)" for s in stale]
+        parts = [f"{s} stale ({rough_age(ages[s])} old)" for s in stale]
         parts += [f"{s} never seen" for s in missing]
         return warn(
             "prices",
@@ -150,9 +153,7 @@ def outbox_verdict(backlog: int, dead: int, oldest_dead: datetime | None, now: d
     said = f"{backlog} waiting, {dead} dead letters"
     if dead:
         since = (
-            f" (oldest {format_age((now - oldest_dead).total_seconds())} ago)"
-            if oldest_dead
-            else ""
+            f" (oldest {rough_age((now - oldest_dead).total_seconds())} ago)" if oldest_dead else ""
         )
         return warn(
             "outbox",
@@ -172,7 +173,7 @@ def backup_verdict(last: datetime | None, path: str | None, now: datetime) -> Ch
     if last is None:
         return warn("backup", "none taken", BACKUP_FIX)
     age = (now - last).total_seconds()
-    said = f"last {format_age(age)} ago, {path}"
+    said = f"last {rough_age(age)} ago, {path}"
     if age > BACKUP_OLD_AFTER:
         return warn("backup", said, BACKUP_FIX)
     return ok("backup", said)

@@ -8,6 +8,7 @@ from datetime import datetime
 from daemon.config import Settings
 from daemon.ops.doctor.checks import (
     Check,
+    Level,
     backup_verdict,
     fail,
     heartbeat_verdict,
@@ -54,7 +55,7 @@ def _checks(
     settings: Settings, url: str, db: Database, now: datetime, running: bool
 ) -> list[Check]:
     checks = [integrity_check(url)]
-    if checks[0].level.value == "FAIL":
+    if checks[0].level is Level.FAIL:
         return checks
     version = schema.current_version(db)
     checks.append(schema_verdict(version, schema.latest_version()))
@@ -79,11 +80,10 @@ def _checks(
 
 def ledger_check(settings: Settings) -> Check:
     report = audit_store(settings.section("paper").quote)
-    said = f"{report.transactions} transactions, {report.postings} postings"
     if report.clean:
-        return ok("ledger", said + ": consistent")
+        return ok("ledger", report.summary)
     return fail(
         "ledger",
-        said + f": {len(report.problems)} problems: {report.problems[0]}",
+        f"{report.summary}: {report.problems[0]}",
         "tradebotd ledger check (lists them all); restore the last good backup",
     )

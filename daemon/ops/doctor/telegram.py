@@ -16,7 +16,12 @@ TOKEN_FIX = (
 
 
 class BotApiProblem(Exception):
-    """str() says what went wrong, without the request's URL (it holds the token)."""
+    """str() says what went wrong, without the request's URL (it holds the token);
+    `status` is the HTTP status, when an answer came."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 def call(api_url: str, token: str, method: str) -> Any:
@@ -24,13 +29,14 @@ def call(api_url: str, token: str, method: str) -> Any:
         response = httpx.post(f"{api_url}/bot{token}/{method}", timeout=TIMEOUT)
     except httpx.HTTPError as exc:
         raise BotApiProblem(f"cannot reach {api_url}: {type(exc).__name__}") from None
+    status = response.status_code
     try:
         body = response.json()
     except ValueError:
-        raise BotApiProblem(f"{method} answered HTTP {response.status_code}, not JSON") from None
+        raise BotApiProblem(f"{method} answered HTTP {status}, not JSON", status) from None
     if not isinstance(body, dict) or not body.get("ok"):
         described = body.get("description") if isinstance(body, dict) else None
-        raise BotApiProblem(f"{method}: {response.status_code} {described or 'error'}")
+        raise BotApiProblem(f"{method}: {status} {described or 'error'}", status)
     return body.get("result")
 
 
@@ -39,9 +45,10 @@ def token_check(api_url: str, token: str) -> tuple[Check, bool]:
     try:
         me = call(api_url, token, "getMe")
     except BotApiProblem as exc:
-        rejected = " 401 " in f" {exc} " or "Unauthorized" in str(exc)
         fix = (
-            TOKEN_FIX if rejected else f"check the host's network and TELEGRAM_API_URL ({api_url})"
+            TOKEN_FIX
+            if exc.status == 401  # Telegram's answer to a revoked or wrong token
+            else f"check the host's network and TELEGRAM_API_URL ({api_url})"
         )
         return fail("token", str(exc), fix), False
     return ok("token", f"@{me.get('username')} (id {me.get('id')})"), True
