@@ -9,6 +9,7 @@ from pathlib import Path
 from bench import (
     alerts,
     autosell_engine,
+    cluster,
     daemon_throughput,
     emulator_throughput,
     notify_priority,
@@ -28,6 +29,7 @@ def main() -> int:
         "paper_commands": paper_commands.run(),
         "autosell_engine": autosell_engine.run(),
         "alerts": alerts.run(),
+        "cluster": cluster.run(),
     }
     RESULTS.mkdir(exist_ok=True)
     text = json.dumps(figures, indent=2)

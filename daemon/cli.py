@@ -150,8 +150,20 @@ def legacy_scan_command(args: argparse.Namespace) -> int:
     settings, _ring = loaded
     assert settings.token is not None
     needles = Needles(settings.token, tuple(args.script))
+    nodes = None
+    if settings.ha.enabled:
+        from daemon.cluster.facts import nodes_on_this_host
+
+        nodes = nodes_on_this_host(settings)
+        if nodes is None:
+            print("legacy-scan: the cluster's node list cannot be read: nothing is stopped")
+            args.stop = False
     return run_legacy_scan(
-        needles, stop=args.stop and not args.dry_run, root=args.root, grace=args.grace
+        needles,
+        stop=args.stop and not args.dry_run,
+        root=args.root,
+        grace=args.grace,
+        cluster_nodes=nodes,
     )
 
 

@@ -60,8 +60,19 @@ class Components:
     def __init__(self, listed: Sequence[Listed]):
         self._listed = list(listed)
 
+    def components(self) -> list[Component]:
+        """Every component, those a listed one runs inside it (`members()`: a cluster
+        leader's term) included."""
+        found: list[Component] = []
+        for item in self._listed:
+            found.append(item.component)
+            members = getattr(item.component, "members", None)
+            if members is not None:
+                found += members()
+        return found
+
     def health(self) -> list[tuple[str, str]]:
-        rows = [(item.component.name, item.component.health()) for item in self._listed]
+        rows = [(component.name, component.health()) for component in self.components()]
         return [(name, verdict) for name, verdict in rows if verdict is not None]
 
     def problems(self) -> str:
@@ -75,26 +86,24 @@ class Components:
     def status_suffix(self) -> str:
         """What STATUS= adds to the daemon's own line: each component's brief (if it
         keeps one there, like AutoSell's rules and pause), then the verdicts not ok."""
-        briefs = [
-            brief() for item in self._listed if (brief := getattr(item.component, "brief", None))
-        ]
+        briefs = [brief() for c in self.components() if (brief := getattr(c, "brief", None))]
         return "".join(f"; {text}" for text in briefs) + self.problems()
 
     def facts(self) -> list[tuple[str, str]]:
         """("name", "key=value key=value") per component that has facts."""
         rows = []
-        for item in self._listed:
-            facts = item.component.facts()
+        for component in self.components():
+            facts = component.facts()
             if facts:
-                rows.append((item.component.name, " ".join(f"{k}={v}" for k, v in facts.items())))
+                rows.append((component.name, " ".join(f"{k}={v}" for k, v in facts.items())))
         return rows
 
     def heartbeat_suffix(self) -> str:
         """name.key=value … for the `[hb]` line."""
         return "".join(
-            f" {item.component.name}.{key}={value}"
-            for item in self._listed
-            for key, value in item.component.facts().items()
+            f" {component.name}.{key}={value}"
+            for component in self.components()
+            for key, value in component.facts().items()
         )
 
     async def run(

@@ -8,6 +8,7 @@ variable (or TOML key) and quotes the value; the CLI prints it as one line and e
 from __future__ import annotations
 
 import re
+import socket
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -177,6 +178,65 @@ class DigestSettings:
     )
 
 
+NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+
+def _node_name(value: str) -> None:
+    if value and not NODE_NAME.fullmatch(value):
+        raise ValueError("is not a node name (letters, digits, '.', '_', '-'; 63 at most)")
+
+
+@dataclass(frozen=True)
+class HaSettings:
+    """`[ha]` in the TOML file: active/standby nodes sharing one PostgreSQL database
+    (docs/ha.md). Off by default: a single node needs no lease."""
+
+    # The lease and the node's name are bound at start: a reload keeps them.
+    APPLIES_AT_START: ClassVar[bool] = True
+
+    enabled: bool = field(default=False, metadata={"doc": "run as one node of a cluster"})
+    node: str = field(
+        default="",
+        metadata=declare.text(
+            _node_name, doc="this node's name, unique in the cluster (default: the host name)"
+        ),
+    )
+    lease: float = field(
+        default=10.0,
+        metadata=declare.seconds(
+            3, 300, "leadership lease: a standby takes over this long after the leader stops"
+        ),
+    )
+
+
+def default_node_name() -> str:
+    """The host name, as far as it makes a node name (its first label)."""
+    label = socket.gethostname().split(".", 1)[0]
+    return label if NODE_NAME.fullmatch(label) else "node"
+
+
+def _check_ha(
+    ha: HaSettings, database_url: str, webhook: WebhookSettings | None, polling: bool
+) -> HaSettings:
+    if not ha.enabled:
+        return ha
+    if not database_url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            "[ha] enabled: needs DATABASE_URL=postgresql://… shared by every node "
+            "(the lease lives there); SQLite serves one node only"
+        )
+    if webhook is not None:
+        raise ConfigError(
+            "[ha] enabled: not supported with WEBHOOK_URL yet (a cluster polls); unset "
+            "WEBHOOK_URL or [ha] enabled"
+        )
+    if not polling:
+        raise ConfigError(
+            "[ha] enabled: needs POLLING_ENABLED=1 (the leader polls; the others stand by)"
+        )
+    return ha if ha.node else replace(ha, node=default_node_name())
+
+
 @dataclass(frozen=True)
 class WebhookSettings:
     """Webhook mode: Telegram pushes updates to `url`; we listen on `listen`."""
@@ -207,6 +267,7 @@ class Settings:
     digest: DigestSettings = field(default_factory=DigestSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    ha: HaSettings = field(default_factory=HaSettings)
     # Sections that feature packages declared (register_section), by name.
     features: Mapping[str, Any] = field(default_factory=dict)
     webhook: WebhookSettings | None = None
@@ -411,6 +472,7 @@ CORE_SECTIONS: dict[str, type] = {
     "notify": NotifySettings,
     "digest": DigestSettings,
     "retention": RetentionSettings,
+    "ha": HaSettings,
 }
 # Sections feature packages add by calling register_section at import (config never
 # imports a feature); they land in Settings.features.
@@ -496,6 +558,14 @@ def load_settings(environ: Mapping[str, str], require_token: bool = True) -> Set
     webhook = _webhook(environ, polling, sources)
     warnings: list[str] = []
     sections = load_toml(config_file, warnings, sources) if config_file is not None else {}
+    database_url = _env(
+        environ,
+        "DATABASE_URL",
+        _parse_database_url,
+        f"sqlite:///{state_directory / 'tradebotd.db'}",
+        sources,
+    )
+    ha = _check_ha(sections.get("ha", HaSettings()), database_url, webhook, polling)
     return Settings(
         token=token,
         api_url=_env(environ, "TELEGRAM_API_URL", _parse_api_url, DEFAULT_API_URL, sources),
@@ -503,13 +573,7 @@ def load_settings(environ: Mapping[str, str], require_token: bool = True) -> Set
         # The issue's contract: exactly "1" polls; anything else runs without polling.
         polling_enabled=polling,
         state_directory=state_directory,
-        database_url=_env(
-            environ,
-            "DATABASE_URL",
-            _parse_database_url,
-            f"sqlite:///{state_directory / 'tradebotd.db'}",
-            sources,
-        ),
+        database_url=database_url,
         heartbeat_interval=_env(environ, "HEARTBEAT_INTERVAL", _parse_interval, 60.0, sources),
         log_level=_env(environ, "LOG_LEVEL", _parse_log_level, "INFO", sources),
         config_file=config_file,
@@ -518,6 +582,7 @@ def load_settings(environ: Mapping[str, str], require_token: bool = True) -> Set
         digest=sections.get("digest", DigestSettings()),
         retention=sections.get("retention", RetentionSettings()),
         notify=sections.get("notify", NotifySettings()),
+        ha=ha,
         features={name: sections.get(name, kind()) for name, kind in _FEATURE_SECTIONS.items()},
         webhook=webhook,
         warnings=tuple(warnings),

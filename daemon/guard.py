@@ -46,8 +46,12 @@ class AlreadyRunning(RuntimeError):
         super().__init__(f"another tradebotd ({holder}) already holds {what}; not polling")
 
 
-def guard_name(token: str) -> bytes:
-    digest = hashlib.sha256(token.encode()).hexdigest()[:32]
+def guard_name(token: str, node: str | None = None) -> bytes:
+    """The abstract socket name for a token; in a cluster, for the token and this node's
+    name: two nodes of one cluster may share a host (drills, tests), two copies of one
+    node may not."""
+    key = token if node is None else f"{token}\0{node}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     return b"\0tradebotd/" + digest.encode()
 
 
@@ -170,10 +174,10 @@ def is_trusted_holder(uid: int, own_uid: int) -> bool:
     return uid in (0, own_uid)
 
 
-def _take_host_guard(token: str) -> socket.socket | None:
+def _take_host_guard(token: str, node: str | None) -> socket.socket | None:
     """The bound guard socket; None when a squatter holds the name (the lock file then
     guards alone)."""
-    name = guard_name(token)
+    name = guard_name(token, node)
     holder = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     try:
         holder.bind(name)
@@ -229,11 +233,12 @@ class Guard:
             os.close(self._lock_fd)
 
 
-def acquire(state_directory: Path, token: str) -> Guard:
-    """Take both guards or raise AlreadyRunning (nothing is left held on failure)."""
+def acquire(state_directory: Path, token: str, node: str | None = None) -> Guard:
+    """Take both guards or raise AlreadyRunning (nothing is left held on failure).
+    `node`: this node's name in a cluster ([ha]), or None for a single node."""
     lock_fd = take_lock_file_in(state_directory)
     try:
-        host_socket = _take_host_guard(token)
+        host_socket = _take_host_guard(token, node)
     except BaseException:
         os.close(lock_fd)
         raise

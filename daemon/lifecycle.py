@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,9 +30,11 @@ from daemon.alerts.settings import AlertsSettings
 from daemon.autosell.assembly import attach
 from daemon.autosell.engine import AutoSell
 from daemon.clock import utcnow
+from daemon.cluster.leadership import Leadership
+from daemon.cluster.member import CALL_DEADLINE, ClusterMember
 from daemon.commands.catalogue import build_registry
 from daemon.commands.registry import Services
-from daemon.components import DELIVERY, HOUSEKEEPING, INTAKE, Components, Listed
+from daemon.components import DELIVERY, HOUSEKEEPING, INTAKE, Components, Failure, Listed
 from daemon.config import EX_CONFIG, ConfigError, Settings, load_settings
 from daemon.heartbeat import STAMP_NAME, Heartbeat
 from daemon.logs import RingBuffer, setup_logging
@@ -39,9 +42,11 @@ from daemon.notify.apprise_transport import AppriseTransport
 from daemon.notify.sender import NotificationSender
 from daemon.notify.telegram import TelegramTransport
 from daemon.policy.backoff import Backoff
+from daemon.policy.lease import LeaseTiming
 from daemon.settings_catalogue import restart_attributes
 from daemon.store import events, keys, outbox, progress, schema
 from daemon.store.checkpoint import DAEMON_AUTOCHECKPOINT, WalCheckpointer
+from daemon.store.cluster import LeaseConnection, LeaseUnavailable, application_name
 from daemon.store.database import (
     DAEMON_BUSY_TIMEOUT,
     Store,
@@ -89,7 +94,9 @@ class Daemon:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     vitals: Vitals = field(init=False)
     components: Components = field(init=False)
-    _menus: Menus = field(init=False)
+    _menus: Menus | None = None
+    _router: AlertRouter | None = None
+    _leadership: Leadership = field(init=False)
 
     def current_settings(self) -> Settings:
         return self.settings
@@ -105,8 +112,13 @@ class Daemon:
     # --- start ---------------------------------------------------------------------------
 
     def _open_store(self) -> Store:
-        db = open_database(self.settings.database_url, busy_timeout=DAEMON_BUSY_TIMEOUT,
-                           autocheckpoint=DAEMON_AUTOCHECKPOINT)  # fmt: skip
+        ha = self.settings.ha
+        db = open_database(
+            self.settings.database_url,
+            busy_timeout=DAEMON_BUSY_TIMEOUT,
+            autocheckpoint=DAEMON_AUTOCHECKPOINT,
+            application_name=application_name(ha.node) if ha.enabled else None,
+        )
         try:
             for step in schema.upgrade(db, automatic_only=True):
                 logger.info("database: {}", step)
@@ -161,6 +173,9 @@ class Daemon:
                 if getattr(fresh, name) != getattr(self.settings, name):
                     logger.warning("reload: {} changed; it takes effect at the next restart", name)
                     fresh = fresh.with_changes(**{name: getattr(self.settings, name)})
+            if fresh.ha != self.settings.ha:
+                logger.warning("reload: [ha] changed; it takes effect at the next restart")
+                fresh = fresh.with_changes(ha=self.settings.ha)
             for section, value in fresh.features.items():
                 kept = self.settings.features.get(section)
                 if getattr(value, "APPLIES_AT_START", False) and value != kept:
@@ -173,7 +188,8 @@ class Daemon:
             for warning in fresh.warnings:
                 logger.warning("config: {}", warning)
             logger.info("reloaded configuration")
-            self._menus.changed()
+            if self._menus is not None:
+                self._menus.changed()
         self.notifier.ready(status_line(self.vitals.snapshot(self.clock())))
 
     def _install_signals(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -199,7 +215,8 @@ class Daemon:
         settings = self.settings
         assert settings.token is not None
         try:
-            held = guard.acquire(settings.state_directory, settings.token)
+            node = settings.ha.node if settings.ha.enabled else None
+            held = guard.acquire(settings.state_directory, settings.token, node)
         except guard.AlreadyRunning as exc:
             logger.error("{}", exc)
             return EX_TEMPFAIL
@@ -230,31 +247,143 @@ class Daemon:
         settings = self.settings
         started = self.clock()
         store = self._open_store()
+        member = self._cluster_member() if settings.ha.enabled else None
         try:
-            async with store.transaction():
+            if member is not None:
+                await self._enter_cluster(member)
+            async with store.transaction(fenced=False):
                 previous = events.latest()
-                unclean = previous is not None and previous.kind != "stop"
-                events.record("start", utcnow(), "after an unclean exit" if unclean else "")
+                if member is not None:  # the shared log's last event may be another node's
+                    unclean = member.previous_run_unclean
+                else:
+                    unclean = previous is not None and previous.kind != "stop"
+                detail = "after an unclean exit" if unclean else ""
+                if member is not None:
+                    detail = f"node {member.node}" + (f", {detail}" if detail else "")
+                events.record("start", utcnow(), detail)
                 offset = progress.stored_offset()
                 button_key = keys.button_key()
             if unclean:
                 logger.warning("the previous run did not stop cleanly (crash, kill or watchdog)")
-                assert previous is not None
-                await self._crash_backoff(utcnow() - previous.at)
+                if previous is not None:
+                    await self._crash_backoff(utcnow() - previous.at)
             if not settings.admin_ids:
                 logger.warning("ADMIN_IDS is empty: every admin command will be refused")
             self.vitals = Vitals.starting(
                 __version__, settings.polling_enabled, started, settings.polling, offset
             )
             self.vitals.webhook = settings.webhook is not None
-            return await self._serve(loop, store, lock_path, button_key)
+            if member is None:
+                status = await self._serve(loop, store, lock_path, button_key, self.stop)
+            else:
+                status = await self._serve_cluster(loop, store, lock_path, button_key, member)
+            await self._record_end(store, status)
+            return status
         finally:
             store.close()
 
+    # --- a cluster node ([ha]) ----------------------------------------------------------------
+
+    def _cluster_member(self) -> ClusterMember:
+        ha = self.settings.ha
+        connection = LeaseConnection(self.settings.database_url, ha.node, socket.gethostname(),
+                                     os.getpid(), __version__)  # fmt: skip
+        return ClusterMember(connection, LeaseTiming(ha.lease), self.notifier,
+                             watchdog_interval(self.environ), self.clock,
+                             beat_every=lambda: self.settings.heartbeat_interval)  # fmt: skip
+
+    async def _enter_cluster(self, member: ClusterMember) -> None:
+        try:
+            await member.start()
+        except (LeaseUnavailable, TimeoutError) as exc:
+            raise StartupError(
+                f"cluster: cannot enter node {member.node} in the node list: {exc}",
+                EX_UNAVAILABLE,
+            ) from None
+
+    async def _serve_cluster(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        store: Store,
+        lock_path: Path,
+        button_key: bytes,
+        member: ClusterMember,
+    ) -> int:
+        """Stand by, lead while holding the lease, stand by again when it is lost; the
+        alert ingest runs throughout (docs/ha.md)."""
+        store.fence = member.fence
+        self._install_signals(loop)
+
+        async def serve_term(term_stop: asyncio.Event) -> int:
+            return await self._serve(loop, store, lock_path, button_key, term_stop, member)
+
+        self._leadership = Leadership(member, serve_term)
+        listed: list[Listed] = []
+        if self._alerts().ingest.secret:
+            from daemon.alerts.ingest import AlertIngest
+
+            ingest = AlertIngest(self._alerts, store, utcnow, self._wake_router)
+            listed.append(Listed(ingest, INTAKE, STOP_BUDGET))
+        listed += [
+            # A term stops in its own stages; the lease is released only after it.
+            Listed(self._leadership, DELIVERY, STOP_BUDGET + FLUSH_BUDGET + 2.0),
+            Listed(member, HOUSEKEEPING, 2 * CALL_DEADLINE + 1.0),
+        ]
+        self.components = Components(listed)
+        self.vitals.state = "standby"
+        self.notifier.ready(member.status_line())
+        logger.info(
+            "ready in {:.2f}s: node {} of a cluster (pid {}, lease {:g}s): standing by",
+            self.clock() - self.vitals.started_at,
+            member.node,
+            os.getpid(),
+            member.timing.lease,
+        )
+        failure = await self.components.run(self.stop, on_stopping=self._stopping)
+        return status_of(failure)
+
+    def _wake_router(self) -> None:
+        if self._router is not None:
+            self._router.wake()
+
+    async def _record_end(self, store: Store, status: int) -> None:
+        ending = "stop" if status == EX_OK else "failure"
+        try:
+            async with store.transaction(fenced=False):
+                # Only a clean stop is a "stop": the next start reports anything else.
+                events.record(ending, utcnow(), f"status {status}")
+        except StoreUnavailable as exc:
+            # One line, not a traceback: the next start reports an unclean stop instead.
+            logger.error("the {} was not recorded: {}", ending, exc)
+        vitals = self.vitals
+        s = vitals.snapshot(self.clock())
+        logger.info(
+            "stopped after {}: offset={} updates={} replies={} conflicts={} outbox={} status={}",
+            format_duration(s.uptime),
+            s.offset,
+            s.updates_handled,
+            s.replies_sent,
+            s.conflicts,
+            vitals.outbox_backlog,
+            status,
+        )
+
+    # --- serving (a single node, or one leader's term) ----------------------------------------
+
     async def _serve(
-        self, loop: asyncio.AbstractEventLoop, store: Store, lock_path: Path, button_key: bytes
+        self,
+        loop: asyncio.AbstractEventLoop,
+        store: Store,
+        lock_path: Path,
+        button_key: bytes,
+        stop: asyncio.Event,
+        member: ClusterMember | None = None,
     ) -> int:
         settings, vitals = self.settings, self.vitals
+        if member is not None:
+            # The previous leader may have moved on since this process started.
+            async with store.transaction():
+                vitals.offset = progress.stored_offset()
         app = build_application(settings)
         registry = build_registry()
 
@@ -282,6 +411,7 @@ class Daemon:
             autosell=autosell,
         )
         self._menus = menus
+        self._router = None
         dispatch.install(app, services, Outgoing(lambda: button_key, time.time), utcnow)
         sender = NotificationSender(
             store=store,
@@ -296,6 +426,7 @@ class Daemon:
         )
         router = AlertRouter(self._alerts, store, utcnow, sender.wake)
         services.alert_router = router
+        self._router = router
         if paper is not None:
             watcher = PriceAlerts(paper.book, store, utcnow)
             watcher.on_queued = sender.wake
@@ -317,7 +448,7 @@ class Daemon:
             await menus.publish(await read_admins())
             self._install_signals(loop)
             return await self._serve_ready(
-                app, store, sender, processor, menus, services, paper, autosell
+                app, store, sender, processor, menus, services, paper, autosell, stop, member
             )
         finally:
             with contextlib.suppress(Exception):
@@ -333,6 +464,8 @@ class Daemon:
         services: Services,
         paper: PaperTrading | None,
         autosell: AutoSell | None,
+        stop: asyncio.Event,
+        member: ClusterMember | None,
     ) -> int:
         settings, vitals = self.settings, self.vitals
         router = services.alert_router
@@ -395,6 +528,8 @@ class Daemon:
                 settings=lambda: self.settings.polling,
                 on_foreign_poller=tell_admins,
                 clock=self.clock,
+                poll_seconds=member.poll_seconds if member is not None else None,
+                term=f" (node {member.node}, epoch {member.epoch})" if member is not None else "",
             )
             intake.append(Listed(poller, INTAKE, STOP_BUDGET))
         if settings.webhook is not None:
@@ -415,7 +550,7 @@ class Daemon:
         # It queues notifications too; it runs without routes (it then does nothing), so
         # that a reload that adds them takes effect.
         intake.append(Listed(router, INTAKE, STOP_BUDGET))
-        if self._alerts().ingest.secret:
+        if self._alerts().ingest.secret and member is None:  # a cluster runs it on every node
             # Imported here: its aiohttp server is not loaded unless the ingest is on.
             from daemon.alerts.ingest import AlertIngest
 
@@ -424,38 +559,37 @@ class Daemon:
         database_file = sqlite_path(settings.database_url)
         if database_file is not None:
             housekeeping.append(Listed(WalCheckpointer(database_file), HOUSEKEEPING, 1.0))
-        # The one list of what runs: /status, /health, [hb] and STATUS= gather from it.
-        self.components = Components(
-            [
-                *intake,
-                Listed(sender, DELIVERY, FLUSH_BUDGET),
-                *housekeeping,
-            ]
-        )
-        failure = await self.components.run(self.stop, on_stopping=self._stopping)
-        status = EX_OK
-        if failure is not None:
-            status = EX_CONFIG if isinstance(failure.error, InvalidToken) else EX_SOFTWARE
-        ending = "stop" if status == EX_OK else "failure"
+        # The one list of what runs: /status, /health, [hb] and STATUS= gather from it
+        # (a cluster node's list holds this term's inside its leadership row).
+        term = Components([*intake, Listed(sender, DELIVERY, FLUSH_BUDGET), *housekeeping])
+        if member is None:
+            self.components = term
+            return status_of(await term.run(stop, on_stopping=self._stopping))
+        self._leadership.term = term
+        member.term_pings_watchdog = True
         try:
-            async with store.transaction():
-                # Only a clean stop is a "stop": the next start reports anything else.
-                events.record(ending, utcnow(), f"status {status}")
-        except StoreUnavailable as exc:
-            # One line, not a traceback: the next start reports an unclean stop instead.
-            logger.error("the {} was not recorded: {}", ending, exc)
-        s = vitals.snapshot(self.clock())
-        logger.info(
-            "stopped after {}: offset={} updates={} replies={} conflicts={} outbox={} status={}",
-            format_duration(s.uptime),
-            s.offset,
-            s.updates_handled,
-            s.replies_sent,
-            s.conflicts,
-            vitals.outbox_backlog,
-            status,
-        )
-        return status
+            failure = await term.run(stop)
+            if failure is not None and isinstance(failure.error, StoreUnavailable):
+                # Fenced (another node leads now) or the database went away: this node
+                # stands by; the lease decides who leads next.
+                member.step_down(f"{failure.name}: {failure.error}")
+                return EX_OK
+            return status_of(failure)
+        finally:
+            member.term_pings_watchdog = False
+            vitals.state = "standby"
+            self._router = None
+
+
+def status_of(failure: Failure | None) -> int:
+    """The exit status for how the components ended: a rejected token is a config
+    error; a failure that carries its own status (a cluster term's) keeps it."""
+    if failure is None:
+        return EX_OK
+    if isinstance(failure.error, InvalidToken):
+        return EX_CONFIG
+    status = getattr(failure.error, "status", None)
+    return status if isinstance(status, int) else EX_SOFTWARE
 
 
 def wake_all(*sleepers: NotificationSender | AlertRouter) -> None:

@@ -100,6 +100,19 @@ def format_age(seconds: float | None) -> str:
     return "never" if seconds is None else f"{seconds:.1f}s"
 
 
+def rough_age(seconds: float) -> str:
+    """An age in its one largest unit ("45s", "12m", "5h", "3d"): enough for a check line
+    (format_duration is the exact one)."""
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
 def format_duration(seconds: float) -> str:
     seconds = int(seconds)
     days, rest = divmod(seconds, 86400)

@@ -144,14 +144,23 @@ systemctl enable --quiet tradebotd.service
 systemctl restart tradebotd.service
 SERVICE_STOPPED=0
 marker=$(start_marker "$CONF/tradebotd.env")
+# A node of a cluster ([ha]) that finds another node leading stands by: a good start too.
+standby=": standing by"
 journal() { journalctl -u tradebotd.service --since "$since" --no-pager -q -o cat; }
 for _ in $(seq 60); do
-    journal | grep -qF "$marker" && break
+    journal | grep -qF -e "$marker" -e "$standby" && break
     sleep 0.5
 done
-if ! journal | grep -qF "$marker"; then
+if ! journal | grep -qF -e "$marker" -e "$standby"; then
     systemctl --no-pager status tradebotd.service || true
     die "tradebotd did not log \"$marker\" within 30 s"
+fi
+# A free lease is taken within a second of standing by: then it polls, and is watched.
+sleep 1
+if ! journal | grep -qF "$marker" && journal | grep -qF "$standby"; then
+    status=$(systemctl show -p StatusText --value tradebotd.service)
+    say "tradebotd started as a cluster node: $status (journalctl -u tradebotd)"
+    exit 0
 fi
 case "$marker" in
     Polling*)

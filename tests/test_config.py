@@ -187,7 +187,7 @@ def test_a_retired_setting_still_loads_with_a_warning_naming_its_replacement(
         (
             "[pollng]\ntimeout = 5\n",
             "{path}: unknown section [pollng] "
-            "(known: alerts, autosell, digest, notify, paper, polling, prices, retention, "
+            "(known: alerts, autosell, digest, ha, notify, paper, polling, prices, retention, "
             "telegram)",
         ),
         (

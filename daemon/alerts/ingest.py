@@ -149,13 +149,19 @@ class AlertIngest:
     async def _store_alert(self, posted: Posted, key: str | None) -> tuple[int, bool]:
         alert_key = f"ingest:{key}" if key else f"ingest:{uuid.uuid4()}"
         labels = {**posted.labels, "source": "ingest", "id": alert_key}
-        async with self._store.transaction():
+        # Unfenced: a standby stores alerts too (their keys make a repeat a no-op).
+        async with self._store.transaction(fenced=False):
             found = stored.find(alert_key)
             if found is not None:
                 return found, True
             alert_id = stored.add(alert_key, fingerprint(labels), labels, posted.text,
                                   self._clock())  # fmt: skip
-            assert alert_id is not None  # not found a moment ago, in this transaction
+            if alert_id is None:
+                # Another node stored the same key meanwhile (a proxy that targets both):
+                # its row is committed and visible now.
+                again = stored.find(alert_key)
+                assert again is not None
+                return again, True
             return alert_id, False
 
     def health(self) -> str | None:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from daemon import guard
+from daemon.cluster.facts import cluster_health, cluster_rows
 from daemon.commands.registry import Command, CommandCall, Registry, Role, Services
 from daemon.config import Settings
 from daemon.reply import Reply
@@ -63,6 +64,7 @@ async def status(call: CommandCall, services: Services) -> Reply:
                 f"{outbox.backlog()} waiting, {outbox.dead_letter_summary().count} dead letters",
             ),
             ("database", format_bytes(database_bytes(services))),
+            *(cluster_rows(services.settings()) or ()),
             *services.component_facts(),
         ),
     )
@@ -155,7 +157,10 @@ async def health(call: CommandCall, services: Services) -> Reply:
         own_pid=os.getpid(),
         now=call.now,
     )
-    return Reply(title="Health", rows=(*assess(facts), *services.component_health()))
+    return Reply(
+        title="Health",
+        rows=(*assess(facts), *cluster_health(settings), *services.component_health()),
+    )
 
 
 def check_status(settings: Settings) -> None:

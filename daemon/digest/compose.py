@@ -8,6 +8,7 @@ from datetime import datetime
 
 from daemon.alerts.summary import alerts_summary
 from daemon.autosell.summary import autosell_summary
+from daemon.cluster.facts import cluster_rows
 from daemon.config import Settings
 from daemon.digest.facts import gather
 from daemon.digest.period import period_for
@@ -55,5 +56,6 @@ def build_digest(
         paper_summary(settings, now),
         autosell_summary(settings, period.start),
         alerts_summary(settings, period.start),
+        cluster_rows(settings),
     )
     return Digest(period.key, digest_reply(facts), is_down(facts))

@@ -38,6 +38,8 @@ class DigestFacts:
     autosell: AutoSellSummary | None = None
     alerts: AlertsSummary | None = None
     last_backup: datetime | None = None  # `tradebotd backup` records it
+    # [ha]: the nodes, the leader, the epoch, the last failover (commands/status.py rows)
+    cluster: tuple[tuple[str, str], ...] | None = None
 
 
 def gather(
@@ -51,6 +53,7 @@ def gather(
     paper: PaperSummary | None = None,
     autosell: AutoSellSummary | None = None,
     alerts: AlertsSummary | None = None,
+    cluster: list[tuple[str, str]] | None = None,
 ) -> DigestFacts:
     results: dict[str, str | None] = {}
     for name, check in self_checks.items():
@@ -80,6 +83,7 @@ def gather(
         paper=paper,
         autosell=autosell,
         alerts=alerts,
+        cluster=tuple(cluster) if cluster is not None else None,
     )
 
 

@@ -32,8 +32,14 @@ from daemon.notify.formatting import render_plain
 from daemon.notify.replies import queue_reply
 from daemon.notify.sender import NotificationSender
 from daemon.notify.telegram import TelegramTransport
-from daemon.store import admins, digest_runs, outbox, schema
-from daemon.store.database import Store, open_database, transaction
+from daemon.store import admins, cluster, digest_runs, outbox, schema
+from daemon.store.database import (
+    DIGEST_RUNS,
+    Store,
+    open_database,
+    serialize_writers,
+    transaction,
+)
 from daemon.store.outbox import Priority
 
 EX_SEND_FAILED = 1
@@ -117,7 +123,7 @@ async def _compose_and_send(
             menu = await _admin_menu(bot, recipients)
             # A daemon killed and not restarted leaves its heartbeat for minutes: its
             # lock, which the kernel drops with the process, says at once.
-            running = guard.lock_is_held(settings.state_directory / guard.LOCK_NAME)
+            running = _daemon_running(settings)
             composed = build_digest(settings, catalogue, options.period, now, menu, running)
             key, reply = composed.key, composed.reply
             if options.dry_run:
@@ -127,6 +133,11 @@ async def _compose_and_send(
                 logger.error("digest: no admins to send to (ADMIN_IDS is empty)")
                 return EX_SEND_FAILED
             with transaction():
+                serialize_writers(DIGEST_RUNS)
+                if not options.force and digest_runs.find(key) is not None:
+                    # Another node's timer fired at the same moment, and queued it first.
+                    logger.info("digest for {} was queued by another node; nothing to do", key)
+                    return 0
                 queued = [
                     item
                     for admin in recipients
@@ -142,11 +153,22 @@ async def _compose_and_send(
                 Batch(key, queued, len(recipients)),
                 # Only a live daemon delivers: one that is down, or hung (it holds the
                 # lock but its heartbeat is stale), would never send; this process does.
-                daemon_delivers=running is True and not composed.daemon_down,
+                # In a cluster, only the leader's sender may send: never this process.
+                daemon_delivers=settings.ha.enabled
+                or (running is True and not composed.daemon_down),
             )
     except InvalidToken:
         logger.error("TELEGRAM_BOT_TOKEN: rejected by the Bot API at {}", settings.api_url)
         return EX_CONFIG
+
+
+def _daemon_running(settings: Settings) -> bool:
+    """Whether a daemon runs that delivers: in a cluster, a node holds a live lease;
+    otherwise a process holds the poller lock on this host."""
+    if settings.ha.enabled:
+        lease = cluster.view().lease
+        return lease is not None and lease.live
+    return guard.lock_is_held(settings.state_directory / guard.LOCK_NAME)
 
 
 @dataclass(frozen=True)

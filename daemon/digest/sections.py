@@ -181,8 +181,16 @@ class Alerts:
         )
 
 
+class Cluster:
+    def render(self, facts: DigestFacts) -> Block | None:
+        if facts.cluster is None:
+            return None
+        return Block("Cluster", tuple(f"{name}: {text}" for name, text in facts.cluster))
+
+
 SECTIONS: tuple[Section, ...] = (
     DaemonHealth(),
+    Cluster(),
     AdminCommands(),
     PaperTrading(),
     AutoSell(),

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 EVENT_HISTORY = 1000
+POLL_HISTORY = 20000
 
 
 @dataclass
@@ -32,6 +33,13 @@ class Counters:
     by_connection: dict[str, _Tally] = field(default_factory=dict)
     connection_agents: dict[str, str] = field(default_factory=dict)
     events: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=EVENT_HISTORY))
+    polls: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=POLL_HISTORY))
+
+    def polled(self, caller: str, started: float, ended: float, ended_by: str) -> None:
+        """One getUpdates call, from arrival to answer (the emulator's monotonic clock)."""
+        self.polls.append(
+            {"caller": caller, "started": started, "ended": ended, "ended_by": ended_by}
+        )
 
     def record(
         self,
@@ -71,4 +79,5 @@ class Counters:
                 for conn, t in self.by_connection.items()
             },
             "events": list(self.events),
+            "polls": list(self.polls),
         }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -131,13 +133,24 @@ async def get_updates(bot: EmulatedBot, params: Params, caller: Caller) -> list[
     allowed = params.json_object("allowed_updates", "allowed_updates")
     if allowed is not None and not isinstance(allowed, list):
         raise bad_request("can't parse allowed_updates JSON object")
-    return await bot.polls.get_updates(
-        offset=params.integer("offset", 0),
-        limit=params.integer("limit", 100, 1, 100),
-        poll_seconds=params.integer("timeout", 0, 0, 50),
-        caller=str(caller),
-        allowed_updates=allowed,
-    )
+    started, ended_by = time.monotonic(), "answered"
+    try:
+        return await bot.polls.get_updates(
+            offset=params.integer("offset", 0),
+            limit=params.integer("limit", 100, 1, 100),
+            poll_seconds=params.integer("timeout", 0, 0, 50),
+            caller=str(caller),
+            allowed_updates=allowed,
+        )
+    except ApiError as exc:
+        ended_by = str(exc.code)
+        raise
+    except asyncio.CancelledError:
+        ended_by = "client gone"
+        raise
+    finally:
+        # Who polled when: a cluster's tests prove no two getUpdates overlapped.
+        bot.counters.polled(str(caller), started, time.monotonic(), ended_by)
 
 
 @method("setWebhook")

@@ -169,11 +169,15 @@ def _ancestors(pid: int, parents: Mapping[int, int]) -> set[int]:
 
 
 def poller_processes(
-    processes: Sequence[ProcessInfo], needles: Needles, own_pid: int
+    processes: Sequence[ProcessInfo],
+    needles: Needles,
+    own_pid: int,
+    cluster_nodes: Mapping[int, str] | None = None,
 ) -> list[Finding]:
-    """Processes to stop: the topmost matching process of each matching tree."""
+    """Processes to stop: the topmost matching process of each matching tree.
+    `cluster_nodes`: PIDs of this host's nodes of the cluster ([ha]), never stopped."""
     parents = {p.pid: p.ppid for p in processes}
-    spared = _ancestors(own_pid, parents)
+    spared = _ancestors(own_pid, parents) | set(cluster_nodes or ())
     matching: dict[int, tuple[ProcessInfo, str]] = {}
     for proc in processes:
         if proc.pid in spared or in_own_unit(proc.cgroup):

@@ -19,7 +19,7 @@ import os
 import select
 import signal
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,13 +121,17 @@ def open_target(pid: int, scanned_start: int, proc_root: Path = Path("/proc")) -
 
 
 def scan(
-    root: Path, needles: Needles, own_pid: int, proc_root: Path
+    root: Path,
+    needles: Needles,
+    own_pid: int,
+    proc_root: Path,
+    cluster_nodes: Mapping[int, str] | None = None,
 ) -> tuple[list[Finding], dict[int, int]]:
     """The findings, and a pidfd per process finding (opened now, at scan time)."""
     processes = read_processes(proc_root)
     started = {p.pid: p.start_time for p in processes}
     findings, pidfds = [], {}
-    for finding in poller_processes(processes, needles, own_pid):
+    for finding in poller_processes(processes, needles, own_pid, cluster_nodes):
         assert finding.pid is not None
         pidfd = open_target(finding.pid, started[finding.pid], proc_root)
         if pidfd is not None:
@@ -218,8 +222,11 @@ def run_legacy_scan(
     proc_root: Path = Path("/proc"),
     grace: float = 10.0,
     out: Callable[[str], None] = print,
+    cluster_nodes: Mapping[int, str] | None = None,
 ) -> int:
     """Report (and with `stop`, remove) every legacy poller; 1 if a removal failed.
+    The nodes of a cluster running on this host (`cluster_nodes`, pid → name) are not
+    legacy pollers: they are said to be spared, never signalled.
 
     A legacy command line may hold the token itself: every line is redacted.
     """
@@ -228,7 +235,9 @@ def run_legacy_scan(
     def say(line: str) -> None:
         out(redact(line))
 
-    findings, pidfds = scan(root, needles, os.getpid(), proc_root)
+    for pid, name in sorted((cluster_nodes or {}).items()):
+        say(f"legacy-scan: pid {pid} is node {name} of this cluster: spared")
+    findings, pidfds = scan(root, needles, os.getpid(), proc_root, cluster_nodes)
     try:
         return _report_and_remove(findings, pidfds, stop, root, grace, say)
     finally:

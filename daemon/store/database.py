@@ -56,6 +56,12 @@ _LOST_CONNECTION_TEXTS = (
     "terminating connection",
     "could not connect",
     "connection refused",
+    # libpq's words for a connect that failed on the way (a reset, a cut network)
+    "connection to server at",
+    "connection to server on socket",
+    "broken pipe",
+    "connection reset",
+    "connection timed out",
     "no connection to the server",
     "ssl connection has been closed",
     "the database system is shutting down",
@@ -161,6 +167,23 @@ def forget_connection() -> None:
             connection.close()
 
 
+# Tables whose ids readers follow as a log (a cursor past the last id read). PostgreSQL
+# takes sequence numbers before commit, so two writers may commit ids out of order and a
+# cursor would skip the slower one's row: their writers take turns (one advisory lock
+# per table, held to commit). SQLite has one writer at a time already.
+EVENT_LOG = 0x7472_6164_6576_0001
+# Not a log, but the same need: two digest runs (two nodes' timers) queue one digest.
+DIGEST_RUNS = 0x7472_6164_6576_0002
+
+
+def serialize_writers(log: int) -> None:
+    """In the caller's transaction: wait for, then hold until commit, the turn to write
+    to the log `log` (PostgreSQL; nothing on SQLite)."""
+    db = database.obj
+    if isinstance(db, peewee.PostgresqlDatabase):
+        execute("SELECT pg_advisory_xact_lock(?)", log)
+
+
 @functools.cache
 def _for_paramstyle(sql: str, param: str) -> str:
     return sql if param == "?" else sql.replace("?", param)
@@ -193,11 +216,25 @@ def sqlite_path(url: str) -> Path | None:
     return Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
 
 
+# The daemon's PostgreSQL connection notices a dead server or network within about
+# idle + interval × count seconds instead of waiting on a socket forever.
+PG_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+                 "keepalives_count": 3, "connect_timeout": 5}  # fmt: skip
+# In a cluster a row lock may be held by a frozen leader until the new one ends it:
+# wait this long (ms) at most, then retry as for any transient error.
+CLUSTER_LOCK_TIMEOUT_MS = 5000
+
+
 def open_database(
-    url: str, busy_timeout: float = BUSY_TIMEOUT, autocheckpoint: int = 1000
+    url: str,
+    busy_timeout: float = BUSY_TIMEOUT,
+    autocheckpoint: int = 1000,
+    application_name: str | None = None,
 ) -> peewee.Database:
     """`autocheckpoint`: the WAL pages after which a commit checkpoints (SQLite's
-    default); the daemon raises it and checkpoints off the event loop (checkpoint.py)."""
+    default); the daemon raises it and checkpoints off the event loop (checkpoint.py).
+    `application_name`: a cluster node's name for its PostgreSQL connections (see
+    store/cluster.py), which also bounds its lock waits."""
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -210,7 +247,11 @@ def open_database(
             lock_type=SQLITE_LOCK_TYPE,
         )
     else:
-        db = GuardedPostgresqlDatabase(**postgres_options(url))
+        options = {**PG_KEEPALIVES, **postgres_options(url)}
+        if application_name is not None:
+            options["application_name"] = application_name
+            options["options"] = f"-c lock_timeout={CLUSTER_LOCK_TIMEOUT_MS}"
+        db = GuardedPostgresqlDatabase(**options)
     db.connect(reuse_if_open=True)
     database.initialize(db)
     return db
@@ -291,11 +332,15 @@ class Store:
     def __init__(self, db: peewee.Database):
         self.db = db
         self.lock = asyncio.Lock()
+        # In a cluster ([ha]): the check every fenced transaction makes first, which
+        # raises (a StoreUnavailable) unless this node still leads (cluster/member.py).
+        self.fence: Callable[[], None] | None = None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
+    async def transaction(self, fenced: bool = True) -> AsyncIterator[None]:
         """One write transaction under the lock; a busy BEGIN is retried with back-off
-        (StoreUnavailable after the last attempt)."""
+        (StoreUnavailable after the last attempt). `fenced=False` for the few writes any
+        node of a cluster may make (its own start and stop, an ingested alert)."""
         async with self.lock:
             atomic = self.db.atomic()
 
@@ -305,6 +350,8 @@ class Store:
             await retry_transient(begin)
             try:
                 try:
+                    if fenced and self.fence is not None:
+                        self.fence()
                     yield
                 except BaseException as exc:
                     atomic.__exit__(type(exc), exc, exc.__traceback__)  # rolls back

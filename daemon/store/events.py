@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from daemon.store import named_values
-from daemon.store.database import execute, timestamp
+from daemon.store.database import EVENT_LOG, execute, serialize_writers, timestamp
 from daemon.store.models import Event
 
 
@@ -22,9 +22,13 @@ def _record(row: Event | None) -> EventRecord | None:
 
 
 HEARTBEAT_KEY = "heartbeat.last"
+UNCLEAN = "after an unclean exit"
 
 
 def record(kind: str, now: datetime, detail: str = "") -> None:
+    # The alert router reads the log by id: ids must become visible in order, which on
+    # PostgreSQL (several writers in a cluster) takes one writer at a time.
+    serialize_writers(EVENT_LOG)
     # Hand-written: every paper fill records one, inside its transaction.
     execute("INSERT INTO event (at, kind, detail) VALUES (?, ?, ?)", timestamp(now), kind, detail)
 
@@ -67,7 +71,8 @@ def last_of_kind(kind: str) -> EventRecord | None:
 def starts_since(since: datetime) -> tuple[int, int]:
     """(starts, of them after an unclean exit) since `since`."""
     starts = Event.select().where(Event.kind == "start", Event.at >= since)
-    unclean = starts.where(Event.detail == "after an unclean exit")
+    # "after an unclean exit", or "node a, after an unclean exit" in a cluster
+    unclean = starts.where(Event.detail.endswith(UNCLEAN))
     return int(starts.count()), int(unclean.count())
 
 

@@ -13,6 +13,5 @@ def button_key() -> bytes:
     """The HMAC key that signs callback buttons; made on first use, kept across restarts."""
     value = named_values.get(BUTTON_KEY)
     if value is None:
-        value = secrets.token_hex(32)
-        named_values.put(BUTTON_KEY, value)
+        value = named_values.put_if_absent(BUTTON_KEY, secrets.token_hex(32))
     return bytes.fromhex(value)

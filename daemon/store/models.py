@@ -296,6 +296,35 @@ class PriceAlert(BaseModel):
     fired_price = ExactDecimalField(null=True)
 
 
+class ClusterLease(BaseModel):
+    """The leadership lease (one row, id 1): which node may poll and apply effects, in
+    which epoch, until when (the database's clock). Every effect's transaction reads it
+    FOR SHARE and commits only if its own node and epoch are still there."""
+
+    id = peewee.IntegerField(primary_key=True)
+    holder = peewee.CharField(max_length=64)
+    epoch = peewee.BigIntegerField()
+    since = peewee.DateTimeField()
+    renewed_at = peewee.DateTimeField()
+    expires_at = peewee.DateTimeField()
+
+
+class ClusterNode(BaseModel):
+    """One row per node: its role as of its lease loop's last round (`seen_at`, the
+    database's clock), and whether it is running (set at start, cleared at a clean stop,
+    so a start after a crash is told per node)."""
+
+    name = peewee.CharField(primary_key=True, max_length=64)
+    host = peewee.CharField(max_length=255)
+    pid = peewee.IntegerField()
+    version = peewee.CharField(max_length=32)
+    role = peewee.CharField(max_length=16)  # leader, standby, stopped
+    epoch = peewee.BigIntegerField()
+    started_at = peewee.DateTimeField()
+    seen_at = peewee.DateTimeField()
+    running = peewee.BooleanField()
+
+
 ALL_MODELS: tuple[type[BaseModel], ...] = (
     KeyValue,
     ProcessedUpdate,
@@ -322,4 +351,6 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     AlertSent,
     AlertSilence,
     PriceAlert,
+    ClusterLease,
+    ClusterNode,
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import peewee
 
 from daemon.store import named_values
+from daemon.store.database import execute
 from daemon.store.migrations import INITIAL, MIGRATIONS, Migration
 
 __all__ = ["MIGRATIONS", "Migration", "SchemaError", "current_version", "pending", "upgrade"]
@@ -49,8 +50,23 @@ def pending(db: peewee.Database) -> list[Migration]:
     return [m for m in MIGRATIONS if m.version > version] if version else []
 
 
+# The PostgreSQL advisory lock an upgrade holds: the nodes of a cluster start together
+# against one database, and only one of them may create or migrate it.
+UPGRADE_LOCK = 0x7472_6164_6562_6F74  # "tradebot"
+
+
 def upgrade(db: peewee.Database, automatic_only: bool = False) -> list[str]:
     """Bring the schema to the latest version; returns one line per step taken."""
+    if isinstance(db, peewee.PostgresqlDatabase):
+        execute("SELECT pg_advisory_lock(?)", UPGRADE_LOCK)
+        try:
+            return _upgrade(db, automatic_only)
+        finally:
+            execute("SELECT pg_advisory_unlock(?)", UPGRADE_LOCK)
+    return _upgrade(db, automatic_only)
+
+
+def _upgrade(db: peewee.Database, automatic_only: bool) -> list[str]:
     if current_version(db) == 0:
         with db.atomic():
             for step in (INITIAL, *MIGRATIONS):

@@ -37,6 +37,10 @@ CONFLICT_ADVICE = (
 )
 
 
+# Seconds between looks at the lease while it leaves no room for a poll.
+LEASE_WAIT = 0.1
+
+
 def read_update(raw: dict[str, Any], bot: Bot) -> Update | None:
     """PTB's Update from one getUpdates item (raises on what PTB cannot read)."""
     return Update.de_json(dict(raw), bot)
@@ -53,7 +57,11 @@ class Poller:
         on_foreign_poller: Callable[[str], Awaitable[None]],
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
+        poll_seconds: Callable[[int], int | None] | None = None,
+        term: str = "",
     ):
+        """`poll_seconds`: in a cluster, the long-poll timeout the leader's lease leaves
+        room for (None: send no getUpdates now); `term`: said when polling starts."""
         self._bot = bot
         self._processor = processor
         self._vitals = vitals
@@ -61,6 +69,8 @@ class Poller:
         self._on_foreign_poller = on_foreign_poller
         self._clock = clock
         self._jitter = jitter
+        self._poll_seconds = poll_seconds
+        self._term = term
         initial = settings()
         self._errors = Backoff(initial.error_delay, initial.error_delay_max)
         self.live = False
@@ -103,8 +113,16 @@ class Poller:
             settings = self._settings()
             vitals.liveness.timeout = settings.timeout
             vitals.liveness.grace = settings.watchdog_grace
+            wanted = settings.timeout if self.live else 0
+            timeout = wanted if self._poll_seconds is None else self._poll_seconds(wanted)
+            if timeout is None:
+                # The lease has too little left for a poll to end within it: wait for its
+                # renewal (or the step-down). A planned pause, for the watchdog too.
+                vitals.liveness.answered(self._clock(), LEASE_WAIT)
+                await pause(stop, LEASE_WAIT)
+                continue
             try:
-                updates = await self._fetch(settings.timeout if self.live else 0, stop)
+                updates = await self._fetch(timeout, stop)
             except Conflict as exc:
                 await self._conflict(exc, stop)
                 continue
@@ -182,7 +200,7 @@ class Poller:
         vitals.state = "conflict" if vitals.conflicts.in_conflict else "polling"
         if not self.live:
             self.live = True
-            logger.info("Polling service started successfully")
+            logger.info("Polling service started successfully{}", self._term)
 
     async def _conflict(self, exc: Conflict, stop: asyncio.Event) -> None:
         vitals = self._vitals

@@ -18,6 +18,7 @@ from daemon.store import named_values, schema
 from daemon.store.database import Store, StoreUnavailable, open_database
 from tests.support.postgres import PostgresServer, start_server
 from tests.support.processes import TRADEBOTD, Launch, wait_until
+from tests.support.tcp_proxy import CuttableProxy
 from tests.trading.test_paper_daemon import ADMIN, paper_config
 
 BUYS = 60
@@ -103,3 +104,27 @@ async def test_the_store_reconnects_after_the_server_restarts(
         assert named_values.get("k") == "2"
     finally:
         store.close()
+
+
+async def test_a_network_cut_between_the_store_and_the_server_is_unavailable_then_heals(
+    postgres: PostgresServer,
+) -> None:
+    """Every connection reset and new ones refused (a firewall's REJECT between the
+    daemon and PostgreSQL): a transaction ends in StoreUnavailable after its retries,
+    never a raw driver error that would crash a component; healed, the next one works."""
+    url = postgres.create_database()
+    proxy = CuttableProxy(("127.0.0.1", postgres.port))
+    store = Store(open_database(url.replace(f":{postgres.port}/", f":{proxy.port}/")))
+    try:
+        schema.upgrade(store.db)
+        proxy.cut()
+        with pytest.raises(StoreUnavailable):
+            async with store.transaction():
+                named_values.put("probe", "cut")
+        proxy.heal()
+        async with store.transaction():
+            named_values.put("probe", "healed")
+        assert named_values.get("probe") == "healed"
+    finally:
+        store.close()
+        proxy.close()

@@ -108,6 +108,8 @@ def test_a_version_1_database_is_migrated_keeping_its_rows(db: peewee.Database) 
         "migrated to schema version 6: AutoSell: rule states and rules set by command",
         "migrated to schema version 7: alert routing: alerts, the repeat log, silences",
         "migrated to schema version 8: personal price alerts",
+        "migrated to schema version 9: active/standby nodes: the leadership lease and the node"
+        " list",
     ]
     assert db.execute_sql(
         "SELECT kind, receiver_kind, chat_id, priority, text FROM outbox_message"

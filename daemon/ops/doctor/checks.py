@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from daemon.policy.liveness import heartbeat_stale_after
+from daemon.vitals import rough_age
 
 
 class Level(StrEnum):
@@ -88,19 +89,6 @@ def heartbeat_verdict(
             f"journalctl -u tradebotd -n 100, then {RESTART}",
         )
     return warn("heartbeat", said + " (the daemon is not running)", "systemctl start tradebotd")
-
-
-def rough_age(seconds: float) -> str:
-    """An age in its one largest unit ("45s", "12m", "5h", "3d"): enough for a check line
-    (vitals.format_duration is the exact one)."""
-    seconds = max(0, int(seconds))
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}m"
-    if seconds < 172800:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 86400}d"
 
 
 def disk_verdict(free: int, total: int, where: str) -> Check:

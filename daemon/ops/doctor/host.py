@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,13 +159,14 @@ def disk_check(state_directory: Path) -> Check:
     return disk_verdict(usage.free, usage.total, str(where))
 
 
-def legacy_check(token: str, daemon_pid: int | None) -> Check:
+def legacy_check(token: str, spared: Mapping[int, str]) -> Check:
     """Report-only legacy-scan; the daemon holding the lock is this host's poller, not a
-    legacy one (run by hand, it has the token in its environment)."""
-    findings, pidfds = scan(Path("/"), Needles(token), os.getpid(), Path("/proc"))
+    legacy one (run by hand, it has the token in its environment), and so are this host's
+    nodes of a cluster (`spared`: pid → what it is)."""
+    findings, pidfds = scan(Path("/"), Needles(token), os.getpid(), Path("/proc"), spared)
     for pidfd in pidfds.values():
         os.close(pidfd)
-    return legacy_verdict([f for f in findings if f.pid is None or f.pid != daemon_pid])
+    return legacy_verdict(findings)
 
 
 def legacy_verdict(findings: list[Finding]) -> Check:

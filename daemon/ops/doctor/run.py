@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
+from daemon.cluster.facts import nodes_on_this_host
 from daemon.config import EX_CONFIG, ConfigError, Settings, load_settings
 from daemon.logs import Redactor
 from daemon.ops.doctor import host, telegram
@@ -35,7 +36,11 @@ def gather(settings: Settings, now: datetime) -> list[Check]:
     checks += store_checks(settings, now, daemon_running=holder is not None)
     checks.append(host.disk_check(settings.state_directory))
     if token is not None:
-        checks.append(host.legacy_check(token, holder.pid if holder else None))
+        # The lock holder is this host's poller; in a cluster, this host's nodes too.
+        spared = {holder.pid: "the lock holder"} if holder else {}
+        if settings.ha.enabled:
+            spared.update(nodes_on_this_host(settings) or {})
+        checks.append(host.legacy_check(token, spared))
     return checks
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from daemon.cluster import report
 from daemon.config import Settings
 from daemon.ops.doctor.checks import (
     Check,
@@ -18,7 +19,7 @@ from daemon.ops.doctor.checks import (
     schema_verdict,
     warn,
 )
-from daemon.store import backups, events, outbox, quotes, schema
+from daemon.store import backups, cluster, events, outbox, quotes, schema
 from daemon.store.copies import integrity_problems
 from daemon.store.database import Database, StoreError, open_read_only, sqlite_path
 from daemon.trading.books import LEDGER_SCHEMA, audit_store
@@ -64,6 +65,8 @@ def _checks(
     checks.append(
         heartbeat_verdict(events.last_heartbeat(), now, settings.heartbeat_interval, running)
     )
+    if settings.ha.enabled and version >= CLUSTER_SCHEMA:
+        checks.append(cluster_check(settings))
     if version >= LEDGER_SCHEMA:  # the books exist from this version on
         checks.append(ledger_check(settings))
         prices = settings.section("prices")
@@ -76,6 +79,21 @@ def _checks(
         backup_verdict(backup.at if backup else None, backup.path if backup else None, now)
     )
     return checks
+
+
+CLUSTER_SCHEMA = 9  # the lease and the node list exist from this version on
+CLUSTER_FIX = {
+    "FAIL": "systemctl start tradebotd on a node; journalctl -u tradebotd (docs/ha.md)",
+    "WARN": "journalctl -u tradebotd on the node named (docs/ha.md)",
+}
+
+
+def cluster_check(settings: Settings) -> Check:
+    found = report.verdict(cluster.view(), settings.ha.lease, settings.ha.node)
+    if found.level == "ok":
+        return ok("cluster", found.text)
+    make = fail if found.level == "FAIL" else warn
+    return make("cluster", found.text, CLUSTER_FIX[found.level])
 
 
 def ledger_check(settings: Settings) -> Check:

@@ -24,6 +24,7 @@ from daemon.store.migrations import (
     v6_autosell,
     v7_alerts,
     v8_price_alerts,
+    v9_cluster,
 )
 
 
@@ -54,4 +55,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "AutoSell: rule states and rules set by command", v6_autosell.apply),
     Migration(7, "alert routing: alerts, the repeat log, silences", v7_alerts.apply),
     Migration(8, "personal price alerts", v8_price_alerts.apply),
+    Migration(9, "active/standby nodes: the leadership lease and the node list", v9_cluster.apply),
 )
