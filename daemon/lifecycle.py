@@ -318,12 +318,7 @@ class Daemon:
             return await self._serve(loop, store, lock_path, button_key, term_stop, member)
 
         self._leadership = Leadership(member, serve_term)
-        listed: list[Listed] = []
-        if self._alerts().ingest.secret:
-            from daemon.alerts.ingest import AlertIngest
-
-            ingest = AlertIngest(self._alerts, store, utcnow, self._wake_router)
-            listed.append(Listed(ingest, INTAKE, STOP_BUDGET))
+        listed = self._ingest(store, self._wake_router)
         listed += [
             # A term stops in its own stages; the lease is released only after it.
             Listed(self._leadership, DELIVERY, STOP_BUDGET + FLUSH_BUDGET + 2.0),
@@ -341,6 +336,15 @@ class Daemon:
         )
         failure = await self.components.run(self.stop, on_stopping=self._stopping)
         return status_of(failure)
+
+    def _ingest(self, store: Store, wake: Callable[[], None]) -> list[Listed]:
+        """The alert ingest, when configured: `wake` tells the router of a new alert."""
+        if not self._alerts().ingest.secret:
+            return []
+        # Imported here: its aiohttp server is not loaded unless the ingest is on.
+        from daemon.alerts.ingest import AlertIngest
+
+        return [Listed(AlertIngest(self._alerts, store, utcnow, wake), INTAKE, STOP_BUDGET)]
 
     def _wake_router(self) -> None:
         if self._router is not None:
@@ -550,12 +554,8 @@ class Daemon:
         # It queues notifications too; it runs without routes (it then does nothing), so
         # that a reload that adds them takes effect.
         intake.append(Listed(router, INTAKE, STOP_BUDGET))
-        if self._alerts().ingest.secret and member is None:  # a cluster runs it on every node
-            # Imported here: its aiohttp server is not loaded unless the ingest is on.
-            from daemon.alerts.ingest import AlertIngest
-
-            ingest = AlertIngest(self._alerts, store, utcnow, router.wake)
-            intake.append(Listed(ingest, INTAKE, STOP_BUDGET))
+        if member is None:  # a cluster node runs it outside its terms
+            intake += self._ingest(store, router.wake)
         database_file = sqlite_path(settings.database_url)
         if database_file is not None:
             housekeeping.append(Listed(WalCheckpointer(database_file), HOUSEKEEPING, 1.0))

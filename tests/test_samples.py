@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from daemon.config import NotifySettings, PollingSettings, TelegramSettings, load_settings
+from daemon.config import (
+    HaSettings,
+    NotifySettings,
+    PollingSettings,
+    TelegramSettings,
+    load_settings,
+)
 from daemon.prices.settings import PricesSettings
 from daemon.trading.settings import PaperSettings
 from tests.support.processes import REPO
@@ -32,6 +38,7 @@ def test_the_config_sample_states_the_defaults(tmp_path: Path) -> None:
     assert settings.digest.timezone == "UTC"
     assert settings.section("paper") == PaperSettings()
     assert settings.section("prices") == PricesSettings()
+    assert settings.ha == HaSettings()
 
 
 def test_the_env_sample_needs_only_a_token_and_admins() -> None:

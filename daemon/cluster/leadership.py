@@ -18,6 +18,7 @@ from loguru import logger
 from daemon.cluster.member import ClusterMember
 from daemon.components import Component, Components
 from daemon.store.database import StoreUnavailable
+from daemon.waiting import wait_any
 
 
 class TermFailed(Exception):
@@ -28,17 +29,8 @@ class TermFailed(Exception):
         self.status = status
 
 
-async def _first(*events: asyncio.Event) -> None:
-    waits = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for wait in waits:
-            wait.cancel()
-
-
 async def _end_term(term_stop: asyncio.Event, *causes: asyncio.Event) -> None:
-    await _first(*causes)
+    await wait_any(*causes)
     term_stop.set()
 
 
@@ -60,7 +52,7 @@ class Leadership:
     async def run(self, stop: asyncio.Event) -> None:
         member = self._member
         while not stop.is_set():
-            await _first(stop, member.leading)
+            await wait_any(stop, member.leading)
             if stop.is_set():
                 return
             self.terms += 1

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import TypeVar
 
 from loguru import logger
@@ -58,7 +57,6 @@ class ClusterMember:
         self.lost = asyncio.Event()  # set when a term must end
         self.why_lost = ""
         self.observed: Lease | None = None  # the lease as last read while standing by
-        self.leader_since: datetime | None = None
         self.takeovers = 0
         # While a term's heartbeat runs, it pings the watchdog (it knows whether the poll
         # loop is alive); otherwise this loop does.
@@ -100,9 +98,9 @@ class ClusterMember:
 
     # -- the loop --
 
-    async def _call(self, call: Callable[[], T]) -> T:
+    async def _call(self, call: Callable[[], T], deadline: float = CALL_DEADLINE) -> T:
         try:
-            return await asyncio.wait_for(asyncio.to_thread(call), CALL_DEADLINE)
+            return await asyncio.wait_for(asyncio.to_thread(call), deadline)
         except TimeoutError:
             self._db.abandon()
             raise
@@ -146,7 +144,6 @@ class ClusterMember:
             self.lost.clear()
             self.why_lost = ""
             self.takeovers += 1
-            self.leader_since = None
             self.leading.set()
             logger.info(
                 "cluster: node {} leads in epoch {} ({})",
@@ -169,7 +166,9 @@ class ClusterMember:
         assert self.epoch is not None
         epoch = self.epoch
         try:
-            still_ours = await self._call(lambda: self._db.renew(epoch, self.timing.lease))
+            # Never waited on past the permit: a leader steps down the moment it ends.
+            left = max(0.05, min(CALL_DEADLINE, self.permit_until - self._clock()))
+            still_ours = await self._call(lambda: self._db.renew(epoch, self.timing.lease), left)
         except (LeaseUnavailable, TimeoutError) as exc:
             left = self.permit_until - self._clock()
             if left <= self.timing.renew_every:

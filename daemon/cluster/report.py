@@ -25,7 +25,8 @@ def _node_text(node: NodeRow, view: ClusterView, lease: float) -> str:
     role = node.role
     if node.role == "leader":
         role = f"leader, epoch {node.epoch}"
-    where = f"pid {node.pid} on {node.host}, v{node.version}"
+    up = rough_age((now - node.started_at).total_seconds())
+    where = f"pid {node.pid} on {node.host}, v{node.version}, up {up}"
     if age > silent_after(lease):
         return f"{role}: SILENT for {rough_age(age)} ({where})"
     return f"{role} ({where}, seen {rough_age(age)} ago)"

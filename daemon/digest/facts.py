@@ -38,7 +38,7 @@ class DigestFacts:
     autosell: AutoSellSummary | None = None
     alerts: AlertsSummary | None = None
     last_backup: datetime | None = None  # `tradebotd backup` records it
-    # [ha]: the nodes, the leader, the epoch, the last failover (commands/status.py rows)
+    # [ha]: the nodes, the leader, the epoch, the last failover (cluster/report.py rows)
     cluster: tuple[tuple[str, str], ...] | None = None
 
 

@@ -216,6 +216,10 @@ class BotControl:
     def counters(self) -> dict[str, Any]:
         return self._object("GET", "/counters")
 
+    def polls(self) -> list[dict[str, Any]]:
+        """Every getUpdates call (caller, started, ended, ended_by), oldest first."""
+        return self._list("GET", "/polls")
+
     def reset_counters(self) -> None:
         self._call("DELETE", "/counters")
 

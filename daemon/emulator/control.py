@@ -330,6 +330,12 @@ async def counters(request: web.Request) -> web.Response:
     return ok(bot_of(request).counters.to_api())
 
 
+async def polls(request: web.Request) -> web.Response:
+    """Every getUpdates call, from arrival to answer, on the emulator's monotonic clock
+    (caller, started, ended, ended_by): whether two pollers ever overlapped."""
+    return ok(list(bot_of(request).counters.polls))
+
+
 async def reset_counters(request: web.Request) -> web.Response:
     bot = bot_of(request)
     bot.counters = Counters()
@@ -376,6 +382,7 @@ def add_control_routes(app: web.Application) -> None:
         ("POST", bot + "/faults", add_fault),
         ("DELETE", bot + "/faults", clear_faults),
         ("GET", bot + "/counters", counters),
+        ("GET", bot + "/polls", polls),
         ("DELETE", bot + "/counters", reset_counters),
         ("PUT", bot + "/flood", set_flood),
     ]

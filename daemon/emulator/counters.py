@@ -79,5 +79,4 @@ class Counters:
                 for conn, t in self.by_connection.items()
             },
             "events": list(self.events),
-            "polls": list(self.polls),
         }

@@ -28,6 +28,7 @@ import psycopg2.errors
 from daemon.store.database import (
     EVENT_LOG,
     StoreUnavailable,
+    database,
     execute,
     postgres_options,
     read_timestamp,
@@ -113,7 +114,7 @@ def check_epoch(node: str, epoch: int | None) -> None:
 def view() -> ClusterView:
     """The lease, the nodes and the last takeover, as the database knows them now
     (/status, /health, doctor, the digest)."""
-    db_now = "datetime('now')" if _sqlite() else NOW
+    db_now = "datetime('now')" if isinstance(database.obj, peewee.SqliteDatabase) else NOW
     lease_row = execute(
         f"SELECT holder, epoch, since, expires_at, {db_now} FROM cluster_lease WHERE id = ?",
         LEASE_ROW,
@@ -137,12 +138,6 @@ def view() -> ClusterView:
     ).fetchone()
     last = (read_timestamp(takeover[0]), str(takeover[1])) if takeover else None
     return ClusterView(lease, nodes, last)
-
-
-def _sqlite() -> bool:
-    from daemon.store.database import database
-
-    return isinstance(database.obj, peewee.SqliteDatabase)
 
 
 # --- the lease loop's own connection -----------------------------------------------------------
@@ -197,16 +192,26 @@ class LeaseConnection:
                 conn.close()
 
     def _run(self, sql: str, *params: Any) -> Any:
+        conn = None
         try:
-            cursor = self._connection().cursor()
+            conn = self._connection()
+            cursor = conn.cursor()
             cursor.execute(sql, params)
             return cursor
         except psycopg2.Error as exc:
-            raise self._unavailable(exc) from None
+            raise self._unavailable(exc, conn) from None
 
-    def _unavailable(self, error: psycopg2.Error) -> LeaseUnavailable:
-        if isinstance(error, psycopg2.OperationalError | psycopg2.InterfaceError):
-            self.close()  # the next call connects anew
+    def _unavailable(self, error: psycopg2.Error, conn: Any) -> LeaseUnavailable:
+        """The error as LeaseUnavailable; a broken connection is closed, so the next call
+        connects anew (only that one: an abandoned call's error must not close the
+        connection that replaced it)."""
+        if conn is not None and isinstance(
+            error, psycopg2.OperationalError | psycopg2.InterfaceError
+        ):
+            if self._conn is conn:
+                self._conn = None
+            with contextlib.suppress(Exception):
+                conn.close()
         text = str(error).strip()
         return LeaseUnavailable(text.splitlines()[0] if text else type(error).__name__)
 
@@ -246,7 +251,7 @@ class LeaseConnection:
 
     # -- the lease --
 
-    def read(self) -> Lease | None:
+    def read(self) -> Lease:
         row = self._run(
             f"SELECT holder, epoch, since, expires_at, {NOW} FROM cluster_lease WHERE id = %s",
             LEASE_ROW,
@@ -266,11 +271,11 @@ class LeaseConnection:
         the lease as it stands. A frozen holder that keeps the row locked has its
         backends ended; this call then reports the lease, and the next one takes it."""
         seen = self.read()
-        assert seen is not None
         if seen.live:
             return seen
-        conn = self._connection()
+        conn = None
         try:
+            conn = self._connection()
             with conn.cursor() as cursor:
                 cursor.execute("BEGIN")
                 try:
@@ -283,7 +288,7 @@ class LeaseConnection:
                     holder, epoch, expired = cursor.fetchone()
                     if holder and not expired:  # another standby was quicker
                         cursor.execute("ROLLBACK")
-                        return self.read() or seen
+                        return self.read()
                     cursor.execute(
                         f"UPDATE cluster_lease SET holder = %s, epoch = epoch + 1, since = {NOW},"
                         f" renewed_at = {NOW}, expires_at = {NOW} + make_interval(secs => %s) "
@@ -312,7 +317,7 @@ class LeaseConnection:
             self.fence_out(seen.holder)
             return seen
         except psycopg2.Error as exc:
-            raise self._unavailable(exc) from None
+            raise self._unavailable(exc, conn) from None
         return Takeover(int(new_epoch), holder)
 
     def fence_out(self, holder: str) -> int:

@@ -19,6 +19,7 @@ from tests.support.cluster import LEASE, Cluster, overlapping_polls
 from tests.support.postgres import PostgresServer, start_server
 from tests.support.processes import TRADEBOTD, wait_until
 from tests.support.tcp_proxy import CuttableProxy
+from tests.trading.test_paper_daemon import paper_sections
 
 ADMIN = 4200
 
@@ -46,7 +47,7 @@ def ask(bot: BotControl) -> None:
 
 def no_overlap_and_no_conflict(bot: BotControl) -> None:
     counters = bot.counters()
-    assert overlapping_polls(counters["polls"]) == []
+    assert overlapping_polls(bot.polls()) == []
     assert counters["conflicts"] == 0, counters["events"]
 
 
@@ -102,24 +103,6 @@ def test_a_frozen_leader_steps_down_when_resumed_and_commits_nothing(
     assert cluster.lease_row() == (standby, 2)
     ask(bot)
     no_overlap_and_no_conflict(bot)
-
-
-def paper_sections(tmp_path: Path) -> str:
-    """Paper trading at a constant replayed price (every fill known in advance)."""
-    ticks = tmp_path / "ticks.csv"
-    ticks.write_text("time,symbol,price\n0,BTC/USDT,50000\n60,BTC/USDT,50000\n")
-    return f"""
-[prices]
-poll_interval = 1
-
-[prices.sources.replay]
-file = "{ticks}"
-
-[[prices.symbols]]
-symbol = "BTC/USDT"
-source = "replay"
-id = "BTC/USDT"
-"""
 
 
 def fills(cluster: Cluster) -> dict[str, int]:

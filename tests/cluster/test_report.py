@@ -32,8 +32,8 @@ def test_status_rows_name_the_leader_epoch_nodes_and_last_failover() -> None:
     )  # fmt: skip
     assert shown == [
         ("cluster", "leader a, epoch 7 (since 2026-11-30 11:55:00 UTC, 8s of lease left)"),
-        ("node a", "leader, epoch 7 (pid 100 on host-a, v0.9, seen 1s ago)"),
-        ("node b", "standby (pid 100 on host-b, v0.9, seen 0s ago)"),
+        ("node a", "leader, epoch 7 (pid 100 on host-a, v0.9, up 60m, seen 1s ago)"),
+        ("node b", "standby (pid 100 on host-b, v0.9, up 60m, seen 0s ago)"),
         ("node c", "stopped 2h ago"),
         ("last failover", "5m ago: a took over from b (epoch 6 → 7)"),
     ]
@@ -47,7 +47,10 @@ def test_nobody_holding_a_live_lease_is_down() -> None:
 
 def test_a_running_node_that_stopped_reporting_is_silent() -> None:
     shown = view(node("a", "leader"), node("b", "standby", seen_ago=25))
-    assert rows(shown, LEASE)[2] == ("node b", "standby: SILENT for 25s (pid 100 on host-b, v0.9)")
+    assert rows(shown, LEASE)[2] == (
+        "node b",
+        "standby: SILENT for 25s (pid 100 on host-b, v0.9, up 60m)",
+    )
     assert str(verdict(shown, LEASE, "a")) == ("WARN: node b silent (hung, frozen or cut off)")
 
 

@@ -16,7 +16,9 @@ import pytest
 
 from daemon.emulator.client import BotControl
 from tests.e2e.container import Container, require_container
-from tests.support.processes import REPO, wait_until
+from tests.support.cluster import LEASE, node_config
+from tests.support.postgres import PostgresServer
+from tests.support.processes import REPO, DaemonProcess, wait_until
 
 ADMIN = 851
 LEGACY_BOT = """\
@@ -202,3 +204,48 @@ def test_make_install_replaces_a_legacy_poller_and_runs_as_a_service(
     assert "0 unit files listed" in listed
     stamps = run("ls /var/lib/systemd/timers/", check=False).stdout
     assert "tradebotd" not in stamps  # the timers' Persistent= state went too
+
+
+def test_make_install_of_a_second_node_stands_by_then_takes_over(
+    container: Container, bot: BotControl, postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """[ha]: node a runs on this host; `make install` of node b in the container (same
+    token, same PostgreSQL) succeeds with b standing by, its legacy scan leaves a alone;
+    a killed, b takes over and answers."""
+    bot.set_flood(enabled=False)
+    bot.send_text(from_user=ADMIN, text="hi")
+    url = postgres.create_database()
+    node_a = DaemonProcess(tmp_path, bot, name="a", admin_ids=str(ADMIN),
+                           config=node_config("a"), env={"DATABASE_URL": url}).start()  # fmt: skip
+    try:
+        node_a.wait_polling(30)
+        run = container.run
+        run("mkdir -p /etc/tradebotd")
+        env_file = (
+            f"TELEGRAM_BOT_TOKEN={bot.token}\nADMIN_IDS={ADMIN}\nPOLLING_ENABLED=1\n"
+            "TRADEBOTD_CONFIG=/etc/tradebotd/config.toml\nSTATE_DIRECTORY=/var/lib/tradebotd\n"
+            f"TELEGRAM_API_URL={bot.api_root}\nDATABASE_URL={url}\n"
+        )
+        run(f"cat > /etc/tradebotd/tradebotd.env <<'EOF'\n{env_file}EOF")
+        run(f"cat > /etc/tradebotd/config.toml <<'EOF'\n{node_config('b')}\nEOF")
+        install = run("cd /src && make install", timeout=900, env={"PYTHON": "/usr/bin/python3"})
+        assert "install: tradebotd started as a cluster node: standby (leader: a since " in (
+            install.stdout
+        ), install.stdout
+        assert node_a.process is not None
+        assert node_a.process.poll() is None  # the installer's legacy scan spared it
+        assert "Polling service started successfully" not in container.journal("tradebotd")
+        node_a.kill9()
+        wait_until(
+            lambda: (
+                "Polling service started successfully (node b, epoch 2)"
+                in container.journal("tradebotd")
+            ),
+            LEASE + 10,
+            "node b takes over",
+        )
+        bot.send_text(from_user=ADMIN, text="/whoami")
+        bot.wait_for_sent(chat_id=ADMIN, where=lambda m: m["text"].startswith("id — "))
+        assert bot.counters()["conflicts"] == 0
+    finally:
+        node_a.stop()

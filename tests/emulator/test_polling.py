@@ -48,6 +48,12 @@ async def test_a_second_long_poller_ends_the_first_with_409(bot: BotControl) -> 
     counters = bot.counters()
     assert counters["by_user_agent"]["poller-A"]["conflicts"] == 1
     assert counters["by_user_agent"]["poller-B"]["conflicts"] == 0
+    # The poll log shows the overlap (what a cluster's tests look for), and how each ended.
+    first_poll, second_poll = bot.polls()
+    assert first_poll["caller"].startswith("poller-A")
+    assert second_poll["caller"].startswith("poller-B")
+    assert second_poll["started"] < first_poll["ended"] <= second_poll["ended"]
+    assert (first_poll["ended_by"], second_poll["ended_by"]) == ("409", "answered")
     [event] = counters["events"]
     assert (event["status"], event["user_agent"]) == (409, "poller-A")
 

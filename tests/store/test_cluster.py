@@ -5,11 +5,12 @@ takeover ends a frozen holder's transaction instead of waiting on it."""
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 
 import peewee
 import pytest
 
-from daemon.store import cluster, schema
+from daemon.store import cluster, events, schema
 from daemon.store.cluster import Fenced, Lease, LeaseConnection, Takeover, application_name
 from daemon.store.database import Store, StoreUnavailable, open_database
 from tests.support.postgres import PostgresServer
@@ -132,3 +133,37 @@ async def test_a_takeover_ends_a_frozen_leaders_transaction_instead_of_waiting(
     with db.connection_context():
         rows = db.execute_sql("SELECT key FROM key_value WHERE key = 'late'").fetchall()
     assert rows == []
+
+
+def test_event_ids_become_visible_in_order_whichever_connection_wrote_them(url: str) -> None:
+    """The alert router follows the event log by id. On PostgreSQL a second writer takes
+    its id only after the first one's commit (an advisory lock per insert), so a reader
+    can never see id N+1 while N is still to come."""
+    db = open_database(url)
+    order: list[str] = []
+    first_wrote = threading.Event()
+
+    def first() -> None:
+        with db.connection_context(), db.atomic():
+            events.record("conflict", datetime(2026, 11, 30), "first")
+            first_wrote.set()
+            threading.Event().wait(0.5)  # a slow transaction, still open
+            order.append("first commits")
+
+    def second() -> None:
+        first_wrote.wait(5)
+        with db.connection_context(), db.atomic():
+            events.record("conflict", datetime(2026, 11, 30), "second")
+            order.append("second wrote")
+
+    try:
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert order == ["first commits", "second wrote"]
+        rows = db.execute_sql("SELECT detail FROM event ORDER BY id").fetchall()
+        assert [row[0] for row in rows] == ["first", "second"]
+    finally:
+        db.close()

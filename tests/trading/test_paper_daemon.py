@@ -25,11 +25,14 @@ PUBLIC = 4200
 
 def paper_config(tmp_path: Path) -> str:
     """A constant replayed price, so every fill is known in advance."""
+    return FAST_CONFIG + paper_sections(tmp_path)
+
+
+def paper_sections(tmp_path: Path) -> str:
+    """The price sections of paper_config, for a config that has its own base."""
     ticks = tmp_path / "ticks.csv"
     ticks.write_text("time,symbol,price\n0,BTC/USDT,50000\n60,BTC/USDT,50000\n")
-    return (
-        FAST_CONFIG
-        + f"""
+    return f"""
 [prices]
 poll_interval = 1
 
@@ -41,7 +44,6 @@ symbol = "BTC/USDT"
 source = "replay"
 id = "BTC/USDT"
 """
-    )
 
 
 def ask(bot: BotControl, user: int, text: str, count: int) -> str:
