@@ -172,15 +172,16 @@ def poller_processes(
     processes: Sequence[ProcessInfo],
     needles: Needles,
     own_pid: int,
-    cluster_nodes: Mapping[int, str] | None = None,
+    spared: Mapping[int, str] | None = None,
 ) -> list[Finding]:
-    """Processes to stop: the topmost matching process of each matching tree.
-    `cluster_nodes`: PIDs of this host's nodes of the cluster ([ha]), never stopped."""
+    """Processes to stop: the topmost matching process of each matching tree. `spared`:
+    PIDs that are no legacy poller (this host's nodes of a cluster, doctor's lock
+    holder), pid → what they are."""
     parents = {p.pid: p.ppid for p in processes}
-    spared = _ancestors(own_pid, parents) | set(cluster_nodes or ())
+    spared_pids = _ancestors(own_pid, parents) | set(spared or ())
     matching: dict[int, tuple[ProcessInfo, str]] = {}
     for proc in processes:
-        if proc.pid in spared or in_own_unit(proc.cgroup):
+        if proc.pid in spared_pids or in_own_unit(proc.cgroup):
             continue
         reason = needles.process_reason(proc)
         if reason is not None:

@@ -125,13 +125,13 @@ def scan(
     needles: Needles,
     own_pid: int,
     proc_root: Path,
-    cluster_nodes: Mapping[int, str] | None = None,
+    spared: Mapping[int, str] | None = None,
 ) -> tuple[list[Finding], dict[int, int]]:
     """The findings, and a pidfd per process finding (opened now, at scan time)."""
     processes = read_processes(proc_root)
     started = {p.pid: p.start_time for p in processes}
     findings, pidfds = [], {}
-    for finding in poller_processes(processes, needles, own_pid, cluster_nodes):
+    for finding in poller_processes(processes, needles, own_pid, spared):
         assert finding.pid is not None
         pidfd = open_target(finding.pid, started[finding.pid], proc_root)
         if pidfd is not None:

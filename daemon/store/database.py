@@ -217,9 +217,11 @@ def sqlite_path(url: str) -> Path | None:
 
 
 # The daemon's PostgreSQL connection notices a dead server or network within about
-# idle + interval × count seconds instead of waiting on a socket forever.
+# idle + interval × count seconds (an idle connection), or tcp_user_timeout (data sent
+# and never acknowledged), instead of waiting on a socket forever.
 PG_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
-                 "keepalives_count": 3, "connect_timeout": 5}  # fmt: skip
+                 "keepalives_count": 3, "tcp_user_timeout": 10_000,
+                 "connect_timeout": 5}  # fmt: skip
 # In a cluster a row lock may be held by a frozen leader until the new one ends it:
 # wait this long (ms) at most, then retry as for any transient error.
 CLUSTER_LOCK_TIMEOUT_MS = 5000

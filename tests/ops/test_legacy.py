@@ -65,6 +65,20 @@ def test_the_scan_spares_itself_its_ancestors_and_the_service() -> None:
     assert [f.pid for f in poller_processes(processes, NEEDLES, own_pid=23)] == [40]
 
 
+def test_the_nodes_of_a_cluster_on_this_host_are_spared() -> None:
+    """Two nodes of one cluster on one host both carry the token; neither is a legacy
+    poller, while a stray bot beside them still is."""
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN}
+    processes = [
+        proc(50, 1, "/opt/tradebotd/venv/bin/tradebotd", "run", env=env),
+        proc(51, 1, "/opt/tradebotd/venv/bin/tradebotd", "run", env=env),
+        proc(52, 1, "python", "poll.py", env=env),
+    ]
+    nodes = {50: "node a", 51: "node b"}
+    found = poller_processes(processes, NEEDLES, own_pid=99, spared=nodes)
+    assert [f.pid for f in found] == [52]
+
+
 def test_a_gunicorn_master_is_reported_instead_of_its_workers() -> None:
     env = {"TELEGRAM_BOT_TOKEN": TOKEN}
     processes = [

@@ -42,6 +42,15 @@ def test_named_values_are_inserted_then_overwritten(db: peewee.Database) -> None
     assert named_values.get("x") == "2"
 
 
+def test_the_first_value_put_if_absent_is_kept(db: peewee.Database) -> None:
+    """Two nodes starting together each make a button key: both get the first one."""
+    schema.upgrade(db)
+    with db.atomic():
+        assert named_values.put_if_absent("key", "first") == "first"
+        assert named_values.put_if_absent("key", "second") == "first"
+    assert named_values.get("key") == "first"
+
+
 def test_a_digest_sent_again_keeps_the_latest_send(db: peewee.Database) -> None:
     schema.upgrade(db)
     assert digest_runs.find("day:2026-11-29") is None
