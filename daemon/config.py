@@ -178,12 +178,12 @@ class DigestSettings:
     )
 
 
-NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 
 
 def _node_name(value: str) -> None:
     if value and not NODE_NAME.fullmatch(value):
-        raise ValueError("is not a node name (letters, digits, '.', '_', '-'; 63 at most)")
+        raise ValueError("is not a node name (letters, digits, '.', '_', '-'; 40 at most)")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ T = TypeVar("T")
 
 # A lease call that takes longer than this (seconds) is abandoned with its connection.
 CALL_DEADLINE = 4.0
+# The node's up time is added to the database this often (seconds), and at its stop.
+UPTIME_FLUSH = 10.0
 
 
 class LeaseLost(Exception):
@@ -62,6 +64,8 @@ class ClusterMember:
         # loop is alive); otherwise this loop does.
         self.term_pings_watchdog = False
         self.previous_run_unclean = False
+        self._up_since: float | None = None  # the last round that reached the database
+        self._up_seconds = 0.0  # not yet added to the database
 
     # -- what the daemon asks --
 
@@ -189,6 +193,25 @@ class ClusterMember:
             await self._call(lambda: self._db.seen(role, self.epoch or 0))
         except (LeaseUnavailable, TimeoutError) as exc:
             logger.debug("cluster: node row not updated: {}", _brief(exc))
+            self._up_since = None  # a gap: the time until the next round is not up time
+            return
+        now = self._clock()
+        if self._up_since is not None:
+            self._up_seconds += now - self._up_since
+        self._up_since = now
+        if self._up_seconds >= UPTIME_FLUSH:
+            await self._count_up()
+
+    async def _count_up(self) -> None:
+        whole = int(self._up_seconds)
+        if whole <= 0:
+            return
+        try:
+            await self._call(lambda: self._db.count_up(whole))
+        except (LeaseUnavailable, TimeoutError) as exc:
+            logger.debug("cluster: up time not counted: {}", _brief(exc))
+            return
+        self._up_seconds -= whole
 
     def step_down(self, why: str) -> None:
         if not self.leading.is_set():
@@ -207,6 +230,7 @@ class ClusterMember:
         epoch = self.epoch
         self.leading.clear()
         try:
+            await self._count_up()
             if epoch is not None:
                 await self._call(lambda: self._db.release(epoch))
                 logger.info("cluster: node {} released the lease (epoch {})", self.node, epoch)

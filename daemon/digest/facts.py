@@ -40,6 +40,8 @@ class DigestFacts:
     last_backup: datetime | None = None  # `tradebotd backup` records it
     # [ha]: the nodes, the leader, the epoch, the last failover (cluster/report.py rows)
     cluster: tuple[tuple[str, str], ...] | None = None
+    # [ha]: seconds each node was up within the period (its lease loop reached the database)
+    nodes_up: Mapping[str, int] = field(default_factory=dict)
 
 
 def gather(
@@ -84,6 +86,9 @@ def gather(
         autosell=autosell,
         alerts=alerts,
         cluster=tuple(cluster) if cluster is not None else None,
+        nodes_up=stats.totals_by_suffix(stats.NODE_UP, period.start, period.end)
+        if cluster is not None
+        else {},
     )
 
 

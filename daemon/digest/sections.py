@@ -185,7 +185,12 @@ class Cluster:
     def render(self, facts: DigestFacts) -> Block | None:
         if facts.cluster is None:
             return None
-        return Block("Cluster", tuple(f"{name}: {text}" for name, text in facts.cluster))
+        rows = [f"{name}: {text}" for name, text in facts.cluster]
+        seconds = facts.period.minutes * 60
+        for node, up in sorted(facts.nodes_up.items()):
+            share = min(100.0, 100 * up / seconds) if seconds else 0.0
+            rows.append(f"node {node}: up {share:.1f}% of the {facts.period.kind}")
+        return Block("Cluster", tuple(rows))
 
 
 SECTIONS: tuple[Section, ...] = (

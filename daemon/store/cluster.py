@@ -33,6 +33,7 @@ from daemon.store.database import (
     postgres_options,
     read_timestamp,
 )
+from daemon.store.stats import NODE_UP
 
 # The database's own clock, as the naive UTC timestamps every table keeps.
 NOW = "(now() AT TIME ZONE 'UTC')"
@@ -240,6 +241,16 @@ class LeaseConnection:
             role,
             epoch,
             self.node,
+        )
+
+    def count_up(self, seconds: int) -> None:
+        """Add to this node's up time (stats.NODE_UP, per hour, the database's clock)."""
+        self._run(
+            f"INSERT INTO hourly_stat (hour, name, value) VALUES (date_trunc('hour', {NOW}), "
+            "%s, %s) ON CONFLICT (hour, name) DO UPDATE SET value = hourly_stat.value + "
+            "excluded.value",
+            NODE_UP + self.node,
+            seconds,
         )
 
     def stopped(self) -> None:

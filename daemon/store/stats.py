@@ -16,6 +16,10 @@ def _hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
+# Seconds each node of a cluster was up (its lease loop ran), per hour: "node.up:a".
+NODE_UP = "node.up:"
+
+
 def bump(name: str, now: datetime, by: int = 1) -> None:
     execute(
         "INSERT INTO hourly_stat (hour, name, value) VALUES (?, ?, ?)"

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from daemon.cluster.member import UPTIME_FLUSH
 from daemon.emulator.client import BotControl
 from tests.support.cluster import Cluster
 from tests.support.postgres import PostgresServer
-from tests.support.processes import TRADEBOTD, DaemonProcess
+from tests.support.processes import TRADEBOTD, DaemonProcess, wait_until
 
 ADMIN = 4300
 
@@ -79,6 +80,15 @@ def test_the_digest_is_sent_once_when_both_nodes_timers_fire(
     cluster: Cluster, bot: BotControl
 ) -> None:
     cluster.wait_leader()
+
+    def counted_up() -> int:
+        rows = cluster.query(
+            "SELECT count(*) FROM hourly_stat WHERE substr(name, 1, 8) = 'node.up:'"
+        )
+        return int(rows[0][0])
+
+    # Each node adds its up time every UPTIME_FLUSH seconds: wait for both.
+    wait_until(lambda: counted_up() == 2, UPTIME_FLUSH + 10, "both nodes' up time counted")
     with ThreadPoolExecutor(2) as pool:
         runs = list(pool.map(lambda node: tool(node, "digest"), cluster.nodes.values()))
     assert [run.returncode for run in runs] == [0, 0], [run.stderr for run in runs]
@@ -86,8 +96,11 @@ def test_the_digest_is_sent_once_when_both_nodes_timers_fire(
     time.sleep(1)  # a second digest would show by now
     digests = [m for m in bot.sent(ADMIN) if "daily digest" in m.get("text", "")]
     assert len(digests) == 1
-    assert "Cluster" in digests[0]["text"]
-    assert "leader " in digests[0]["text"]
+    text = digests[0]["text"]
+    assert "Cluster" in text
+    assert "leader " in text
+    assert "node a: up " in text
+    assert "node b: up " in text
 
 
 def test_legacy_scan_never_signals_a_node_of_the_cluster(cluster: Cluster) -> None:

@@ -56,7 +56,7 @@ def test_a_node_gets_the_host_name_unless_named(tmp_path: Path) -> None:
         (
             '[ha]\nenabled = true\nnode = "a b"\n',
             {},
-            "{path}: ha.node: 'a b' is not a node name (letters, digits, '.', '_', '-'; 63 at"
+            "{path}: ha.node: 'a b' is not a node name (letters, digits, '.', '_', '-'; 40 at"
             " most)",
         ),
         (

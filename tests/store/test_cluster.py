@@ -64,6 +64,18 @@ def test_a_node_is_told_when_its_last_run_did_not_stop_cleanly(url: str) -> None
     assert a.register() is False
 
 
+def test_a_nodes_up_time_adds_up_per_hour(url: str) -> None:
+    a = node(url, "a")
+    a.count_up(30)
+    a.count_up(12)
+    db = open_database(url)
+    try:
+        rows = db.execute_sql("SELECT name, value FROM hourly_stat").fetchall()
+    finally:
+        db.close()
+    assert [tuple(row) for row in rows] == [("node.up:a", 42)]
+
+
 def test_the_takeover_is_recorded_as_an_event(url: str) -> None:
     a, b = node(url, "a"), node(url, "b")
     a.try_take(0.1)
