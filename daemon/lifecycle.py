@@ -570,10 +570,7 @@ class Daemon:
         try:
             failure = await term.run(stop)
             if failure is not None and isinstance(failure.error, StoreUnavailable):
-                # Fenced (another node leads now) or the database went away: this node
-                # stands by; the lease decides who leads next.
-                member.step_down(f"{failure.name}: {failure.error}")
-                return EX_OK
+                raise failure.error  # the leadership stands the node by
             return status_of(failure)
         finally:
             member.term_pings_watchdog = False

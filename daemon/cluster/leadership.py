@@ -61,8 +61,9 @@ class Leadership:
             try:
                 status = await self._serve_term(term_stop)
             except StoreUnavailable as exc:
-                # Fenced at the term's first read, or the database went away: stand by
-                # (the lease expires, and whichever node reaches it first leads).
+                # Fenced (another node leads now) or the database went away, at the
+                # term's start or in one of its components: stand by; the lease decides
+                # who leads next.
                 member.step_down(f"the term could not go on: {exc}")
                 status = 0
             finally:

@@ -30,10 +30,6 @@ CALL_DEADLINE = 4.0
 UPTIME_FLUSH = 10.0
 
 
-class LeaseLost(Exception):
-    """Why a leader stepped down (str() is the reason)."""
-
-
 class ClusterMember:
     name = "cluster"
 
@@ -256,7 +252,8 @@ class ClusterMember:
         return facts
 
 
-def _brief(error: BaseException) -> str:
+def _brief(error: LeaseUnavailable | TimeoutError) -> str:
+    """LeaseUnavailable is one line already (LeaseConnection makes it so)."""
     if isinstance(error, TimeoutError):
         return f"no answer within {CALL_DEADLINE:g}s"
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return str(error)

@@ -21,14 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import peewee
 import psycopg2
 import psycopg2.errors
 
+from daemon.store import events
 from daemon.store.database import (
     EVENT_LOG,
     StoreUnavailable,
-    database,
     execute,
     postgres_options,
     read_timestamp,
@@ -115,9 +114,8 @@ def check_epoch(node: str, epoch: int | None) -> None:
 def view() -> ClusterView:
     """The lease, the nodes and the last takeover, as the database knows them now
     (/status, /health, doctor, the digest)."""
-    db_now = "datetime('now')" if isinstance(database.obj, peewee.SqliteDatabase) else NOW
     lease_row = execute(
-        f"SELECT holder, epoch, since, expires_at, {db_now} FROM cluster_lease WHERE id = ?",
+        f"SELECT holder, epoch, since, expires_at, {NOW} FROM cluster_lease WHERE id = ?",
         LEASE_ROW,
     ).fetchone()
     lease = None
@@ -134,10 +132,8 @@ def view() -> ClusterView:
                 read_timestamp(seen), bool(running))
         for name, host, pid, version, role, epoch, started, seen, running in rows
     ]  # fmt: skip
-    takeover = execute(
-        "SELECT at, detail FROM event WHERE kind = 'takeover' ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    last = (read_timestamp(takeover[0]), str(takeover[1])) if takeover else None
+    takeover = events.last_of_kind("takeover")
+    last = (takeover.at, takeover.detail) if takeover is not None else None
     return ClusterView(lease, nodes, last)
 
 

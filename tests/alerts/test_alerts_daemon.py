@@ -18,7 +18,7 @@ import pytest
 
 from daemon.emulator.client import BotControl
 from tests.support.processes import Launch, free_port, reply_to, wait_until
-from tests.trading.test_paper_daemon import paper_config
+from tests.trading.test_paper_daemon import PRICES_FRESH, paper_config
 
 ADMIN = 4400
 
@@ -116,7 +116,7 @@ def test_a_fill_reaches_telegram_and_apprise_and_a_silence_holds_the_next(
     bot.set_flood(enabled=False)
     port = free_port()
     daemon = launch(admin_ids=str(ADMIN), config=config(tmp_path, receiver, port))
-    daemon.wait_for_log(r"\[hb\] alive .*prices\.fresh=1", timeout=15)
+    daemon.wait_for_log(PRICES_FRESH, timeout=15)
     command(bot, "/buy BTC/USDT 0.05", "Filled")
     wait_until(lambda: alerts_in_chat(bot), 10, "the fill alert in the admin's chat")
     [alert] = alerts_in_chat(bot)

@@ -15,7 +15,7 @@ from pathlib import Path
 from daemon.emulator.client import BotControl
 from tests.support.postgres import PostgresServer
 from tests.support.processes import TRADEBOTD, DaemonProcess, Launch, reply_to
-from tests.trading.test_paper_daemon import ADMIN, paper_config
+from tests.trading.test_paper_daemon import ADMIN, trading_daemon
 
 STEADY_TABLES = ("subscriber", "runtime_admin", "autosell_override")
 LEDGER = "SELECT id, transaction_id, account, commodity, amount FROM ledger_posting ORDER BY id"
@@ -54,8 +54,7 @@ def test_backup_under_load_restores_the_same_books(
     tmp_path: Path, bot: BotControl, launch: Launch
 ) -> None:
     bot.set_flood(enabled=False)
-    daemon = launch(admin_ids=str(ADMIN), config=paper_config(tmp_path))
-    daemon.wait_for_log(r"\[hb\] alive .*prices\.fresh=1", timeout=15)
+    daemon = trading_daemon(launch, tmp_path)
     settle_some_state(bot)
     sent = threading.Event()
     loader = stream_buys(bot, 200, sent)
@@ -152,9 +151,7 @@ def test_postgresql_backup_and_restore_with_pg_dump(
 ) -> None:
     bot.set_flood(enabled=False)
     source = postgres.create_database()
-    daemon = launch(admin_ids=str(ADMIN), config=paper_config(tmp_path),
-                    env={"DATABASE_URL": source})  # fmt: skip
-    daemon.wait_for_log(r"\[hb\] alive .*prices\.fresh=1", timeout=15)
+    daemon = trading_daemon(launch, tmp_path, DATABASE_URL=source)
     settle_some_state(bot)
     for n in range(1, 4):
         bot.send_text(from_user=ADMIN, text="/buy BTC/USDT 0.01")

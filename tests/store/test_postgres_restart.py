@@ -19,7 +19,7 @@ from daemon.store.database import Store, StoreUnavailable, open_database
 from tests.support.postgres import PostgresServer, start_server
 from tests.support.processes import TRADEBOTD, Launch, wait_until
 from tests.support.tcp_proxy import CuttableProxy
-from tests.trading.test_paper_daemon import ADMIN, paper_config
+from tests.trading.test_paper_daemon import ADMIN, trading_daemon
 
 BUYS = 60
 
@@ -42,9 +42,7 @@ def test_a_postgres_restart_mid_stream_loses_nothing_and_applies_nothing_twice(
     # (own_postgres first: set up before the daemon, so it is torn down after it)
     bot.set_flood(enabled=False)
     url = own_postgres.create_database()
-    daemon = launch(admin_ids=str(ADMIN), config=paper_config(tmp_path),
-                    env={"DATABASE_URL": url})  # fmt: skip
-    daemon.wait_for_log(r"\[hb\] alive .*prices\.fresh=1", timeout=15)
+    daemon = trading_daemon(launch, tmp_path, DATABASE_URL=url)
 
     def stream() -> None:
         for _ in range(BUYS):

@@ -102,15 +102,7 @@ class Cluster:
         return self.nodes[name].log()[self._log_start.get(name, 0) :]
 
     def lease_row(self) -> tuple[str, int]:
-        import peewee
-
-        from daemon.store.database import postgres_options
-
-        db = peewee.PostgresqlDatabase(**postgres_options(self.database_url))
-        with db.connection_context():
-            holder, epoch = db.execute_sql(
-                "SELECT holder, epoch FROM cluster_lease WHERE id = 1"
-            ).fetchone()
+        ((holder, epoch),) = self.query("SELECT holder, epoch FROM cluster_lease WHERE id = 1")
         return str(holder), int(epoch)
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:

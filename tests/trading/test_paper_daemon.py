@@ -46,6 +46,16 @@ id = "BTC/USDT"
 """
 
 
+PRICES_FRESH = r"\[hb\] alive .*prices\.fresh=1"
+
+
+def trading_daemon(launch: Launch, tmp_path: Path, **env: str) -> DaemonProcess:
+    """A paper-trading daemon for ADMIN (paper_config), once its first price is in."""
+    daemon = launch(admin_ids=str(ADMIN), config=paper_config(tmp_path), env=env)
+    daemon.wait_for_log(PRICES_FRESH, timeout=15)
+    return daemon
+
+
 def ask(bot: BotControl, user: int, text: str, count: int) -> str:
     bot.send_text(from_user=user, text=text)
     return str(bot.wait_for_sent(chat_id=user, count=count, timeout=15)[-1]["text"])
@@ -77,8 +87,7 @@ def test_commands_fill_answer_and_leave_clean_books(
     tmp_path: Path, bot: BotControl, launch: Launch
 ) -> None:
     bot.set_flood(enabled=False)
-    daemon = launch(admin_ids=str(ADMIN), config=paper_config(tmp_path))
-    daemon.wait_for_log(r"\[hb\] alive .*prices\.fresh=1", timeout=15)
+    daemon = trading_daemon(launch, tmp_path)
     assert ask(bot, ADMIN, "/buy BTC/USDT 0.1", 1).splitlines() == [
         "Filled",
         "order — buy 0.1 BTC at 50025 USDT",
